@@ -1,0 +1,81 @@
+# Everything runs from here: `make synth` and `make test` need Go, Node and no AWS account.
+# `make help` lists the targets.
+
+STAGE  ?= dev
+OUT    ?= cdk.out
+STAGES := dev staging prod
+CDK    := node_modules/.bin/cdk
+
+# Keep synth and tests offline and quiet: no CLI telemetry, notices or version check,
+# no probe of the EC2 instance-metadata endpoint for credentials, and no Node 20
+# end-of-life banner from jsii (Node 22+ is what we document).
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := true
+export AWS_EC2_METADATA_DISABLED := true
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+CDK_FLAGS := --no-notices -c stage=$(STAGE)
+
+GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
+
+.PHONY: help deps synth synth-all test lint diff deploy destroy snapshot-update bench-synth clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
+
+deps: $(CDK) go.sum ## install the pinned CDK CLI and download Go modules (done by every target)
+	@go mod download
+
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+synth: deps ## synthesize STAGE (default dev) into OUT (default cdk.out): make synth STAGE=prod
+	rm -rf $(OUT)
+	$(CDK) synth $(CDK_FLAGS) --quiet --output $(OUT)
+	@echo "$(STAGE): templates in $(OUT)/" && ls $(OUT)/*.template.json
+
+synth-all: deps ## synthesize every stage into cdk.out/STAGE
+	@for s in $(STAGES); do $(MAKE) --no-print-directory synth STAGE=$$s OUT=cdk.out/$$s || exit 1; done
+
+test: deps ## run every test: unit tests and the synthesized-template tests
+	go test -count=1 -timeout 20m ./...
+
+lint: ## gofmt, go vet, and go.mod/go.sum tidy
+	@unformatted=$$(gofmt -l $(GO_FILES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+
+snapshot-update: deps ## rewrite the golden templates in test/snapshots (say why in the commit)
+	go test -count=1 ./test -run 'TestSnapshots' -update
+	@git status --short test/snapshots
+
+diff: deps aws-credentials ## cdk diff of STAGE against the account in your AWS credentials
+	@echo "cdk diff of every stack of stage $(STAGE)"
+	$(CDK) diff $(CDK_FLAGS) --all
+
+deploy: deps aws-credentials prod-confirmed ## cdk deploy of STAGE (prod needs CONFIRM=prod)
+	@echo "cdk deploy of every stack of stage $(STAGE)"
+	$(CDK) deploy $(CDK_FLAGS) --all --require-approval broadening
+
+destroy: deps aws-credentials prod-confirmed ## cdk destroy of STAGE (prod needs CONFIRM=prod; retained data stays)
+	@echo "cdk destroy of every stack of stage $(STAGE)"
+	$(CDK) destroy $(CDK_FLAGS) --all
+
+bench-synth: deps ## time a warm synth of each stage and a warm test run
+	bash bench/synth.sh $(STAGES)
+
+clean: ## remove synthesized output
+	rm -rf cdk.out
+
+.PHONY: aws-credentials prod-confirmed
+aws-credentials:
+	@if [ -z "$$AWS_ACCESS_KEY_ID$$AWS_PROFILE$$AWS_WEB_IDENTITY_TOKEN_FILE$$AWS_CONTAINER_CREDENTIALS_FULL_URI$$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" ] \
+	  && [ ! -f "$${AWS_SHARED_CREDENTIALS_FILE:-$$HOME/.aws/credentials}" ] && [ ! -f "$${AWS_CONFIG_FILE:-$$HOME/.aws/config}" ]; then \
+	  echo "error: no AWS credentials found (AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws/config, ...)."; \
+	  echo "       $(MAKECMDGOALS) needs an AWS account: configure credentials, then run 'cdk bootstrap' once per account and region."; \
+	  echo "       make synth and make test need none."; \
+	  exit 1; fi
+
+prod-confirmed:
+	@if [ "$(STAGE)" = prod ] && [ "$(CONFIRM)" != prod ]; then \
+	  echo "error: $(MAKECMDGOALS) of stage prod needs CONFIRM=prod: make $(MAKECMDGOALS) STAGE=prod CONFIRM=prod"; exit 1; fi

@@ -1,0 +1,66 @@
+// Command app synthesizes the stacks of one stage: cdk synth -c stage=NAME.
+//
+// This is the only place that reads CDK context or the environment: the stage name
+// picks a typed configuration from infra/config, which is validated before any
+// construct is built.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/stacks"
+)
+
+// defaultStage is synthesized when no -c stage=NAME is given.
+const defaultStage = "dev"
+
+func main() {
+	app := awscdk.NewApp(nil)
+	cfg, err := stageConfig(app.Node().TryGetContext(jsii.String("stage")))
+	if err != nil {
+		fail(err)
+	}
+	stacks.New(app, cfg)
+	checks.Apply(app)
+	synth(app)
+	// No jsii.Close(): the kernel process ends with ours, and closing it explicitly
+	// only prints "Runtime process exited abnormally: waitid: no child processes".
+}
+
+// stageConfig returns the validated configuration of the stage named in context.
+func stageConfig(stage any) (config.Config, error) {
+	if stage == nil {
+		stage = defaultStage
+	}
+	name, ok := stage.(string)
+	if !ok {
+		return config.Config{}, fmt.Errorf("context stage %v: want a stage name such as %s", stage, defaultStage)
+	}
+	cfg, err := config.ForStage(name)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// synth writes the cloud assembly. A failed check (cdk-nag, CloudFormation
+// validation) has already printed its report; end with its message, not a trace.
+func synth(app awscdk.App) {
+	defer func() {
+		if r := recover(); r != nil {
+			fail(fmt.Errorf("synth failed: %v", r))
+		}
+	}()
+	app.Synth(nil)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "error:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,72 @@
+// Package logs creates CloudWatch log groups the way every tier wants them: a
+// retention and a removal policy chosen on purpose, never the defaults.
+package logs
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// GroupProps configure a log group.
+type GroupProps struct {
+	// RetentionDays is one of the periods CloudWatch Logs accepts (see Retention).
+	RetentionDays int
+	// RemovalPolicy applies to the group when it leaves its stack. The zero value
+	// retains it; SNAPSHOT, which log groups do not support, also retains it.
+	RemovalPolicy awscdk.RemovalPolicy
+}
+
+// NewGroup creates a log group with the given retention and removal policy.
+func NewGroup(scope constructs.Construct, id string, props GroupProps) awslogs.LogGroup {
+	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
+		Retention:     Retention(props.RetentionDays),
+		RemovalPolicy: removalPolicy(props.RemovalPolicy),
+	})
+}
+
+func removalPolicy(p awscdk.RemovalPolicy) awscdk.RemovalPolicy {
+	if p == awscdk.RemovalPolicy_DESTROY {
+		return p
+	}
+	return awscdk.RemovalPolicy_RETAIN
+}
+
+var retentions = map[int]awslogs.RetentionDays{
+	1:    awslogs.RetentionDays_ONE_DAY,
+	3:    awslogs.RetentionDays_THREE_DAYS,
+	5:    awslogs.RetentionDays_FIVE_DAYS,
+	7:    awslogs.RetentionDays_ONE_WEEK,
+	14:   awslogs.RetentionDays_TWO_WEEKS,
+	30:   awslogs.RetentionDays_ONE_MONTH,
+	60:   awslogs.RetentionDays_TWO_MONTHS,
+	90:   awslogs.RetentionDays_THREE_MONTHS,
+	120:  awslogs.RetentionDays_FOUR_MONTHS,
+	150:  awslogs.RetentionDays_FIVE_MONTHS,
+	180:  awslogs.RetentionDays_SIX_MONTHS,
+	365:  awslogs.RetentionDays_ONE_YEAR,
+	400:  awslogs.RetentionDays_THIRTEEN_MONTHS,
+	545:  awslogs.RetentionDays_EIGHTEEN_MONTHS,
+	731:  awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS,
+	1827: awslogs.RetentionDays_FIVE_YEARS,
+	2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS,
+	2922: awslogs.RetentionDays_EIGHT_YEARS,
+	3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+// Retention converts a number of days into the CDK's retention. The stage
+// configuration is validated against config.LogRetentionDays first, so an unknown
+// number here is a programming error.
+func Retention(days int) awslogs.RetentionDays {
+	r, ok := retentions[days]
+	if !ok {
+		panic(fmt.Sprintf("logs: %d is not a CloudWatch Logs retention period", days))
+	}
+	return r
+}

@@ -1,0 +1,63 @@
+// Package stacks composes the tiers into CloudFormation stacks. Stacks only wire
+// constructs together; the resources themselves are built in the tier packages.
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/config"
+)
+
+// Stacks are the stacks of one stage.
+type Stacks struct {
+	// Stateful holds what keeps data or is expensive to replace: network now, the
+	// databases and the cache next. Later, stateless stacks take references from it.
+	Stateful *Stateful
+}
+
+// New builds every stack of the stage described by cfg, which must be valid.
+func New(scope constructs.Construct, cfg config.Config) *Stacks {
+	s := &Stacks{
+		Stateful: NewStateful(scope, cfg.Prefix+"-stateful", cfg),
+	}
+	tag(scope, cfg)
+	return s
+}
+
+// tag puts the cost-allocation tags on every taggable resource below scope.
+func tag(scope constructs.Construct, cfg config.Config) {
+	tags := awscdk.Tags_Of(scope)
+	for _, t := range [][2]string{
+		{"project", cfg.Tags.Project},
+		{"stage", cfg.Stage},
+		{"owner", cfg.Tags.Owner},
+		{"cost-centre", cfg.Tags.CostCentre},
+	} {
+		tags.Add(jsii.String(t[0]), jsii.String(t[1]), nil)
+	}
+}
+
+// stackProps are the properties every stack of the stage shares.
+func stackProps(cfg config.Config, description string) *awscdk.StackProps {
+	props := &awscdk.StackProps{
+		Description: jsii.String(description + " (" + cfg.Tags.Project + ", " + cfg.Stage + ")"),
+	}
+	if cfg.Account != "" {
+		props.Env = &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)}
+	}
+	return props
+}
+
+// removalPolicy converts the stage's removal policy for stateful resources.
+func removalPolicy(p config.RemovalPolicy) awscdk.RemovalPolicy {
+	switch p {
+	case config.Destroy:
+		return awscdk.RemovalPolicy_DESTROY
+	case config.Snapshot:
+		return awscdk.RemovalPolicy_SNAPSHOT
+	default:
+		return awscdk.RemovalPolicy_RETAIN
+	}
+}

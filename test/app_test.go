@@ -1,0 +1,92 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var (
+	buildOnce sync.Once
+	appBinary string
+	buildErr  error
+)
+
+// runApp builds app.go once and runs it the way the CDK CLI does: context in
+// CDK_CONTEXT_JSON, the cloud assembly folder in CDK_OUTDIR.
+func runApp(t *testing.T, context map[string]any) (outdir, stderr string, exitCode int) {
+	t.Helper()
+	buildOnce.Do(func() {
+		appBinary = filepath.Join(outRoot, "app")
+		out, err := exec.Command("go", "build", "-o", appBinary, "..").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v", buildErr)
+	}
+	ctx, _ := json.Marshal(context)
+	outdir = t.TempDir()
+	cmd := exec.Command(appBinary)
+	cmd.Env = append(os.Environ(), "CDK_CONTEXT_JSON="+string(ctx), "CDK_OUTDIR="+outdir)
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return outdir, errOut.String(), exit.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outdir, errOut.String(), 0
+}
+
+func TestAppRejectsUnknownStage(t *testing.T) {
+	ctx := cdkContext(t)
+	ctx["stage"] = "nope"
+	_, stderr, code := runApp(t, ctx)
+	want := "error: stage \"nope\": want one of dev, staging, prod (choose with -c stage=NAME)\n"
+	if code != 1 || stderr != want {
+		t.Errorf("got exit %d and stderr\n%s\nwant exit 1 and stderr\n%s", code, stderr, want)
+	}
+}
+
+func TestAppRejectsNonStringStage(t *testing.T) {
+	ctx := cdkContext(t)
+	ctx["stage"] = 3
+	_, stderr, code := runApp(t, ctx)
+	want := "error: context stage 3: want a stage name such as dev\n"
+	if code != 1 || stderr != want {
+		t.Errorf("got exit %d and stderr\n%s\nwant exit 1 and stderr\n%s", code, stderr, want)
+	}
+}
+
+// TestAppSynthesizesDevByDefault runs the real entry point end to end: the default
+// stage, every stack written, cdk-nag run on each of them, and no trace on stderr.
+func TestAppSynthesizesDevByDefault(t *testing.T) {
+	outdir, stderr, code := runApp(t, cdkContext(t))
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	for _, bad := range []string{"panic", "goroutine", "Error:"} {
+		if strings.Contains(stderr, bad) {
+			t.Errorf("stderr contains %q:\n%s", bad, stderr)
+		}
+	}
+	dev := synthesize(t, "dev")
+	for _, stack := range stackNames(dev.stacks) {
+		for _, file := range []string{stack + ".template.json", "AwsSolutions--" + stack + "-NagReport.csv"} {
+			if _, err := os.Stat(filepath.Join(outdir, file)); err != nil {
+				t.Errorf("app wrote no %s: %v", file, err)
+			}
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/config"
+)
+
+func TestCdkNagReportsNothing(t *testing.T) {
+	for _, stage := range config.StageNames() {
+		t.Run(stage, func(t *testing.T) {
+			s := synthesize(t, stage)
+			for _, v := range s.report.nag() {
+				t.Errorf("cdk-nag: %s", v)
+			}
+		})
+	}
+}
+
+func TestCloudFormationValidationReportsNothing(t *testing.T) {
+	for _, stage := range config.StageNames() {
+		t.Run(stage, func(t *testing.T) {
+			s := synthesize(t, stage)
+			for _, v := range s.report.cloudFormation() {
+				t.Errorf("CloudFormation validation: %s", v)
+			}
+		})
+	}
+}
+
+func TestNoConstructWarnings(t *testing.T) {
+	for _, stage := range config.StageNames() {
+		t.Run(stage, func(t *testing.T) {
+			s := synthesize(t, stage)
+			for _, v := range s.report.annotations() {
+				t.Errorf("annotation: %s", v)
+			}
+			if s.err != nil {
+				t.Errorf("synth: %v", s.err)
+			}
+		})
+	}
+}
+
+// TestChecksCatchFindings proves the checks above can fail: a stack with a bucket
+// that breaks two AwsSolutions rules and a log group with a retention CloudFormation
+// does not accept must stop synth and show up in the report.
+func TestChecksCatchFindings(t *testing.T) {
+	var app awscdk.App
+	err := synth(t, "bad", func(scope constructs.Construct) {
+		// The report is expected here: keep it out of the test output.
+		scope.Node().SetContext(jsii.String("@aws-cdk/core:validationReportPrettyPrint"), false)
+		stack := awscdk.NewStack(scope, jsii.String("Bad"), nil)
+		awss3.NewBucket(stack, jsii.String("Bucket"), &awss3.BucketProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY})
+		awslogs.NewCfnLogGroup(stack, jsii.String("Logs"), &awslogs.CfnLogGroupProps{RetentionInDays: jsii.Number(42)})
+	}, &app)
+	if err == nil {
+		t.Error("synth succeeded, want it to stop on the cdk-nag errors")
+	}
+	report := readJSON[validationReport](t, *app.Outdir()+"/validation-report.json")
+
+	var nag []string
+	for _, v := range report.nag() {
+		rule, _, _ := strings.Cut(v.Description, ":")
+		nag = append(nag, rule)
+	}
+	for _, want := range []string{"AwsSolutions-S1", "AwsSolutions-S10"} {
+		if !slices.Contains(nag, want) {
+			t.Errorf("cdk-nag findings %v, want %s among them", nag, want)
+		}
+	}
+	var rules []string
+	for _, v := range report.cloudFormation() {
+		rules = append(rules, v.RuleName)
+	}
+	if !slices.Contains(rules, "W3030") {
+		t.Errorf("CloudFormation validation rules %v, want W3030 (RetentionInDays 42)", rules)
+	}
+}

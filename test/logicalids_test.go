@@ -1,0 +1,46 @@
+package test
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestStatefulLogicalIDs pins the logical IDs of resources whose replacement loses
+// data or takes the stage down. A construct renamed or moved in the stateful stack
+// changes its logical ID, and CloudFormation then deletes the old resource and
+// creates a new one. If this test fails, you are about to replace these resources:
+// keep the old construct IDs instead (or, if you mean it, plan the migration).
+func TestStatefulLogicalIDs(t *testing.T) {
+	pinned := map[string]string{
+		"Network6E62CE96":         "AWS::EC2::VPC",
+		"NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
+		"NetworkIGWFFCF7729":      "AWS::EC2::InternetGateway",
+	}
+	subnets := map[string][]string{
+		"public": {"NetworkpublicSubnet1SubnetFE631E4C", "NetworkpublicSubnet2Subnet3F668A23", "NetworkpublicSubnet3Subnet0BA6B745"},
+		"app":    {"NetworkappSubnet1Subnet63AA56BD", "NetworkappSubnet2SubnetD1C37E1B", "NetworkappSubnet3Subnet50F14C8F"},
+		"data":   {"NetworkdataSubnet1Subnet8C7AFDF0", "NetworkdataSubnet2Subnet4F004583", "NetworkdataSubnet3SubnetD8B5EDB4"},
+	}
+	forEachStage(t, func(t *testing.T, s *synthesis, stack string) {
+		want := map[string]string{}
+		for id, typ := range pinned {
+			want[id] = typ
+		}
+		for _, ids := range subnets {
+			for _, id := range ids[:s.cfg.Network.AZs] {
+				want[id] = "AWS::EC2::Subnet"
+			}
+		}
+		resources := s.templates[stack]["Resources"].(map[string]any)
+		for id, typ := range want {
+			r, ok := resources[id].(map[string]any)
+			if !ok {
+				t.Errorf("%s (%s) is gone: its replacement would be created under a new logical ID", id, typ)
+				continue
+			}
+			if got := fmt.Sprint(r["Type"]); got != typ {
+				t.Errorf("%s: got type %s, want %s", id, got, typ)
+			}
+		}
+	})
+}

@@ -1,0 +1,243 @@
+// Package test synthesizes the whole app, once per stage and test binary, and
+// asserts against the result: snapshots, fine-grained properties, the offline
+// checks (cdk-nag, CloudFormation validation) and the stage configuration.
+package test
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/stacks"
+)
+
+var update = flag.Bool("update", false, "rewrite the snapshot files from this synth (make snapshot-update)")
+
+// outRoot holds every cloud assembly this test binary writes; TestMain removes it.
+var outRoot string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "cdk-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	outRoot = dir
+	code := m.Run()
+	os.RemoveAll(outRoot)
+	jsii.Close()
+	os.Exit(code)
+}
+
+// synthesis is one stage synthesized the way `cdk synth -c stage=NAME` does it.
+type synthesis struct {
+	cfg       config.Config
+	stacks    *stacks.Stacks
+	templates map[string]map[string]any // by stack name
+	report    validationReport
+	// err is set when synth stopped on a failed check; the templates are still there.
+	err error
+
+	mu         sync.Mutex
+	assertions map[string]assertions.Template
+}
+
+var (
+	synthMu sync.Mutex
+	synths  = map[string]*synthesis{}
+)
+
+// synthesize returns the stage's synthesis, running it the first time it is asked for.
+func synthesize(t *testing.T, stage string) *synthesis {
+	t.Helper()
+	synthMu.Lock()
+	defer synthMu.Unlock()
+	if s, ok := synths[stage]; ok {
+		return s
+	}
+	cfg, err := config.ForStage(stage)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		t.Fatalf("stage %s: %v", stage, err)
+	}
+	s := &synthesis{cfg: cfg, templates: map[string]map[string]any{}, assertions: map[string]assertions.Template{}}
+	var app awscdk.App
+	s.err = synth(t, stage, func(scope constructs.Construct) { s.stacks = stacks.New(scope, cfg) }, &app)
+	outdir := *app.Outdir()
+	for _, stack := range stackNames(s.stacks) {
+		s.templates[stack] = readJSON[map[string]any](t, filepath.Join(outdir, stack+".template.json"))
+	}
+	s.report = readJSON[validationReport](t, filepath.Join(outdir, "validation-report.json"))
+	synths[stage] = s
+	return s
+}
+
+// synth builds an app with the project's cdk.json context and checks, lets build add
+// its constructs, and synthesizes it into a fresh folder. It returns the error that
+// stopped synth, if any, so that the reports written before it can still be read.
+func synth(t *testing.T, name string, build func(constructs.Construct), app *awscdk.App) (err error) {
+	t.Helper()
+	outdir, mkErr := os.MkdirTemp(outRoot, name+"-")
+	if mkErr != nil {
+		t.Fatal(mkErr)
+	}
+	ctx := cdkContext(t)
+	*app = awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir), Context: &ctx})
+	build(*app)
+	checks.Apply(*app)
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("synth of %s failed: %v", name, r)
+		}
+	}()
+	(*app).Synth(nil)
+	return nil
+}
+
+// cdkContext is the "context" of cdk.json, so tests run with the feature flags that
+// `cdk synth` uses, plus no asset bundling: these tests never need it.
+func cdkContext(t *testing.T) map[string]any {
+	t.Helper()
+	cdk := readJSON[struct {
+		Context map[string]any `json:"context"`
+	}](t, "../cdk.json")
+	cdk.Context["aws:cdk:bundling-stacks"] = []string{}
+	return cdk.Context
+}
+
+func stackNames(s *stacks.Stacks) []string {
+	return []string{*s.Stateful.StackName()}
+}
+
+// template returns the assertions view of one stack's template, built once.
+func (s *synthesis) template(t *testing.T, stack string) assertions.Template {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tpl, ok := s.assertions[stack]; ok {
+		return tpl
+	}
+	raw, ok := s.templates[stack]
+	if !ok {
+		t.Fatalf("no template for stack %s", stack)
+	}
+	tpl := assertions.Template_FromJSON(&raw, nil)
+	s.assertions[stack] = tpl
+	return tpl
+}
+
+// resources returns the logical IDs and bodies of a stack's resources of one type.
+func (s *synthesis) resources(stack, typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range s.templates[stack]["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == typ {
+			out[id] = res
+		}
+	}
+	return out
+}
+
+// check runs one assertions call, which panics on a mismatch, as a test error.
+func check(t *testing.T, what string, assert func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", what, r)
+		}
+	}()
+	assert()
+}
+
+func readJSON[T any](t *testing.T, path string) T {
+	t.Helper()
+	var v T
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
+}
+
+// validationReport is the validation-report.json the CDK writes after every synth:
+// CloudFormation validation findings and, with annotationsInValidationReport, every
+// construct annotation, among them cdk-nag's findings.
+type validationReport struct {
+	PluginReports []struct {
+		PluginName string      `json:"pluginName"`
+		Violations []violation `json:"violations"`
+	} `json:"pluginReports"`
+}
+
+type violation struct {
+	RuleName    string `json:"ruleName"`
+	Description string `json:"description"`
+	Severity    string `json:"severity"`
+	Constructs  []struct {
+		Path string `json:"constructPath"`
+	} `json:"violatingConstructs"`
+}
+
+func (v violation) String() string {
+	paths := make([]string, len(v.Constructs))
+	for i, c := range v.Constructs {
+		paths[i] = c.Path
+	}
+	return fmt.Sprintf("%s %s at %s: %s", v.Severity, v.RuleName, strings.Join(paths, ", "), strings.TrimSpace(v.Description))
+}
+
+const (
+	cfnValidatePlugin = "CloudFormation Validate"
+	annotationsPlugin = "Construct Annotations"
+)
+
+// violations returns what one plugin reported that keep accepts.
+func (r validationReport) violations(plugin string, keep func(violation) bool) []violation {
+	var out []violation
+	for _, p := range r.PluginReports {
+		if p.PluginName != plugin {
+			continue
+		}
+		for _, v := range p.Violations {
+			if keep(v) {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// nag reports the cdk-nag findings, which reach the report as construct annotations.
+func (r validationReport) nag() []violation {
+	return r.violations(annotationsPlugin, isNag)
+}
+
+// cloudFormation reports the CDK's CloudFormation validation findings.
+func (r validationReport) cloudFormation() []violation {
+	return r.violations(cfnValidatePlugin, func(violation) bool { return true })
+}
+
+// annotations reports the construct warnings and errors that are not cdk-nag's.
+func (r validationReport) annotations() []violation {
+	return r.violations(annotationsPlugin, func(v violation) bool { return !isNag(v) })
+}
+
+func isNag(v violation) bool { return strings.HasPrefix(v.Description, "AwsSolutions-") }
