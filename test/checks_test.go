@@ -10,44 +10,33 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-
-	"github.com/example/scalable-web/infra/config"
 )
 
 func TestCdkNagReportsNothing(t *testing.T) {
-	for _, stage := range config.StageNames() {
-		t.Run(stage, func(t *testing.T) {
-			s := synthesize(t, stage)
-			for _, v := range s.report.nag() {
-				t.Errorf("cdk-nag: %s", v)
-			}
-		})
-	}
+	forEachStage(t, func(t *testing.T, s *synthesis, _ string) {
+		for _, v := range s.report.nag() {
+			t.Errorf("cdk-nag: %s", v)
+		}
+	})
 }
 
 func TestCloudFormationValidationReportsNothing(t *testing.T) {
-	for _, stage := range config.StageNames() {
-		t.Run(stage, func(t *testing.T) {
-			s := synthesize(t, stage)
-			for _, v := range s.report.cloudFormation() {
-				t.Errorf("CloudFormation validation: %s", v)
-			}
-		})
-	}
+	forEachStage(t, func(t *testing.T, s *synthesis, _ string) {
+		for _, v := range s.report.cloudFormation() {
+			t.Errorf("CloudFormation validation: %s", v)
+		}
+	})
 }
 
 func TestNoConstructWarnings(t *testing.T) {
-	for _, stage := range config.StageNames() {
-		t.Run(stage, func(t *testing.T) {
-			s := synthesize(t, stage)
-			for _, v := range s.report.annotations() {
-				t.Errorf("annotation: %s", v)
-			}
-			if s.err != nil {
-				t.Errorf("synth: %v", s.err)
-			}
-		})
-	}
+	forEachStage(t, func(t *testing.T, s *synthesis, _ string) {
+		for _, v := range s.report.annotations() {
+			t.Errorf("annotation: %s", v)
+		}
+		if s.err != nil {
+			t.Errorf("synth: %v", s.err)
+		}
+	})
 }
 
 // TestChecksCatchFindings proves the checks above can fail: a stack with a bucket
