@@ -29,58 +29,111 @@ func TestUnknownStage(t *testing.T) {
 func TestBadConfigurations(t *testing.T) {
 	tests := []struct {
 		name   string
+		stage  string // dev unless set
 		change func(*config.Config)
 		want   string
 	}{
-		{"unknown stage name", func(c *config.Config) { c.Stage = "qa" },
+		{"unknown stage name", "", func(c *config.Config) { c.Stage = "qa" },
 			`qa config: stage "qa": want one of dev, staging, prod`},
-		{"CIDR not a CIDR", func(c *config.Config) { c.Network.CIDR = "10.0.0/16" },
+		{"CIDR not a CIDR", "", func(c *config.Config) { c.Network.CIDR = "10.0.0/16" },
 			`dev config: network.cidr "10.0.0/16": want an IPv4 CIDR block such as 10.0.0.0/16`},
-		{"IPv6 CIDR", func(c *config.Config) { c.Network.CIDR = "fd00::/48" },
+		{"IPv6 CIDR", "", func(c *config.Config) { c.Network.CIDR = "fd00::/48" },
 			`dev config: network.cidr "fd00::/48": want an IPv4 CIDR block such as 10.0.0.0/16`},
-		{"CIDR with host bits", func(c *config.Config) { c.Network.CIDR = "10.0.0.1/16" },
+		{"CIDR with host bits", "", func(c *config.Config) { c.Network.CIDR = "10.0.0.1/16" },
 			`dev config: network.cidr "10.0.0.1/16": want a network address with no host bits set (10.0.0.0/16)`},
-		{"CIDR too small", func(c *config.Config) { c.Network.CIDR = "10.0.0.0/24" },
+		{"CIDR too small", "", func(c *config.Config) { c.Network.CIDR = "10.0.0.0/24" },
 			`dev config: network.cidr "10.0.0.0/24": want a prefix length from /16 to /19`},
-		{"CIDR too large", func(c *config.Config) { c.Network.CIDR = "10.0.0.0/8" },
+		{"CIDR too large", "", func(c *config.Config) { c.Network.CIDR = "10.0.0.0/8" },
 			`dev config: network.cidr "10.0.0.0/8": want a prefix length from /16 to /19`},
-		{"public CIDR", func(c *config.Config) { c.Network.CIDR = "8.8.0.0/16" },
+		{"public CIDR", "", func(c *config.Config) { c.Network.CIDR = "8.8.0.0/16" },
 			`dev config: network.cidr "8.8.0.0/16": want a private (RFC 1918) block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16`},
-		{"one AZ", func(c *config.Config) { c.Network.AZs = 1; c.Network.NATGateways = 1 },
+		{"one AZ", "", func(c *config.Config) { c.Network.AZs = 1; c.Network.NATGateways = 1 },
 			`dev config: network.azs "1": want 2 to 3`},
-		{"four AZs", func(c *config.Config) { c.Network.AZs = 4 },
+		{"four AZs", "", func(c *config.Config) { c.Network.AZs = 4 },
 			`dev config: network.azs "4": want 2 to 3`},
-		{"more NAT gateways than AZs", func(c *config.Config) { c.Network.NATGateways = 3 },
+		{"more NAT gateways than AZs", "", func(c *config.Config) { c.Network.NATGateways = 3 },
 			`dev config: network.natGateways "3": want 1 to network.azs (2): the private subnets need a way out`},
-		{"no NAT gateway", func(c *config.Config) { c.Network.NATGateways = 0 },
+		{"no NAT gateway", "", func(c *config.Config) { c.Network.NATGateways = 0 },
 			`dev config: network.natGateways "0": want 1 to network.azs (2): the private subnets need a way out`},
-		{"flow-log retention CloudWatch does not offer", func(c *config.Config) { c.Network.FlowLogRetentionDays = 10 },
+		{"flow-log retention CloudWatch does not offer", "", func(c *config.Config) { c.Network.FlowLogRetentionDays = 10 },
 			`dev config: network.flowLogRetentionDays "10": want one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653`},
-		{"account not 12 digits", func(c *config.Config) { c.Account = "1234"; c.Region = "eu-west-1" },
+		{"account not 12 digits", "", func(c *config.Config) { c.Account = "1234"; c.Region = "eu-west-1" },
 			`dev config: account "1234": want 12 digits, or empty for an environment-agnostic synth`},
-		{"region malformed", func(c *config.Config) { c.Account = "123456789012"; c.Region = "Europe" },
+		{"region malformed", "", func(c *config.Config) { c.Account = "123456789012"; c.Region = "Europe" },
 			`dev config: region "Europe": want an AWS region such as eu-west-1, or empty for an environment-agnostic synth`},
-		{"account without region", func(c *config.Config) { c.Account = "123456789012" },
+		{"account without region", "", func(c *config.Config) { c.Account = "123456789012" },
 			`dev config: account/region "123456789012/": want both set or both empty`},
-		{"prefix with capitals", func(c *config.Config) { c.Prefix = "Shop-Dev" },
+		{"prefix with capitals", "", func(c *config.Config) { c.Prefix = "Shop-Dev" },
 			`dev config: prefix "Shop-Dev": want 2 to 32 lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen`},
-		{"empty owner tag", func(c *config.Config) { c.Tags.Owner = "" },
+		{"empty owner tag", "", func(c *config.Config) { c.Tags.Owner = "" },
 			`dev config: tags.owner "": want 1 to 256 letters, digits, spaces and _ . : / = + - @`},
-		{"cost centre with a comma", func(c *config.Config) { c.Tags.CostCentre = "a,b" },
+		{"cost centre with a comma", "", func(c *config.Config) { c.Tags.CostCentre = "a,b" },
 			`dev config: tags.costCentre "a,b": want 1 to 256 letters, digits, spaces and _ . : / = + - @`},
-		{"removal policy unknown", func(c *config.Config) { c.RemovalPolicy = "keep" },
+		{"removal policy unknown", "", func(c *config.Config) { c.RemovalPolicy = "keep" },
 			`dev config: removalPolicy "keep": want one of destroy, snapshot, retain`},
-		{"every problem at once, in field order", func(c *config.Config) {
+		{"every problem at once, in field order", "", func(c *config.Config) {
 			c.Network.CIDR = "10.0.0.0/8"
 			c.Network.AZs = 1
 			c.Network.NATGateways = 2
 		}, `dev config: network.cidr "10.0.0.0/8": want a prefix length from /16 to /19` + "\n" +
 			`dev config: network.azs "1": want 2 to 3` + "\n" +
 			`dev config: network.natGateways "2": want 1 to network.azs (1): the private subnets need a way out`},
+
+		// Database
+		{"PostgreSQL version too old", "", func(c *config.Config) { c.Database.EngineVersion = "15.4" },
+			`dev config: database.engineVersion "15.4": want a PostgreSQL version major.minor with major 16, 17 or 18, e.g. 17.9`},
+		{"instance class not supported", "", func(c *config.Config) { c.Database.InstanceClass = "db.t3.micro" },
+			`dev config: database.instanceClass "db.t3.micro": want one of db.m7g.2xlarge, db.m7g.4xlarge, db.m7g.large, db.m7g.xlarge, db.r7g.2xlarge, db.r7g.4xlarge, db.r7g.large, db.r7g.xlarge, db.t4g.large, db.t4g.medium, db.t4g.micro, db.t4g.small`},
+		{"too many replicas", "", func(c *config.Config) { c.Database.Replicas = 6 },
+			`dev config: database.replicas "6": want 0 to 5`},
+		{"prod with one replica", "prod", func(c *config.Config) { c.Database.Replicas = 1 },
+			`prod config: database.replicas "1": want 2 to 5 in prod, so reads survive the loss of a replica`},
+		{"prod without Multi-AZ", "prod", func(c *config.Config) { c.Database.MultiAZ = false },
+			`prod config: database.multiAZ "false": want true in prod: a standby in another AZ takes over in a minute or two`},
+		{"prod without deletion protection", "prod", func(c *config.Config) { c.Database.DeletionProtection = false },
+			`prod config: database.deletionProtection "false": want true in prod`},
+		{"storage below gp3's minimum", "", func(c *config.Config) { c.Database.AllocatedStorageGiB = 10 },
+			`dev config: database.allocatedStorageGiB "10": want 20 to 65536 (gp3)`},
+		{"autoscaling ceiling too close", "", func(c *config.Config) { c.Database.MaxAllocatedStorageGiB = 21 },
+			`dev config: database.maxAllocatedStorageGiB "21": want 22 (10% above database.allocatedStorageGiB) to 65536`},
+		{"no backups", "", func(c *config.Config) { c.Database.BackupRetentionDays = 0 },
+			`dev config: database.backupRetentionDays "0": want 1 to 35: read replicas need backups on the primary`},
+		{"monitoring interval RDS does not offer", "", func(c *config.Config) { c.Database.MonitoringIntervalSeconds = 7 },
+			`dev config: database.monitoringIntervalSeconds "7": want one of 0, 1, 5, 10, 15, 30, 60 (0 turns enhanced monitoring off)`},
+		{"backup window inside the maintenance window", "", func(c *config.Config) { c.Database.BackupWindow = "03:30-04:30" },
+			`dev config: database.maintenanceWindow "sun:04:00-sun:05:00": want a window that does not overlap database.backupWindow (03:30-04:30)`},
+		{"backup window not a time", "", func(c *config.Config) { c.Database.BackupWindow = "25:00-26:00" },
+			`dev config: database.backupWindow "25:00-26:00": want "hh:mm-hh:mm" in UTC, at least an hour long`},
+		{"maintenance window under an hour", "", func(c *config.Config) { c.Database.MaintenanceWindow = "sun:04:00-sun:04:30" },
+			`dev config: database.maintenanceWindow "sun:04:00-sun:04:30": want "ddd:hh:mm-ddd:hh:mm" in UTC (ddd: mon to sun), at least an hour long`},
+
+		// Cache
+		{"failover with no replica", "", func(c *config.Config) { c.Cache.AutomaticFailover = true },
+			`dev config: cache.automaticFailover "true": want false when cache.replicas is 0: failover needs a replica to promote`},
+		{"Multi-AZ without failover", "", func(c *config.Config) { c.Cache.Replicas = 1; c.Cache.MultiAZ = true },
+			`dev config: cache.multiAZ "true": want false unless cache.automaticFailover is true`},
+		{"prod without cache failover", "prod", func(c *config.Config) { c.Cache.AutomaticFailover = false; c.Cache.MultiAZ = false },
+			`prod config: cache.automaticFailover "false": want true in prod`},
+		{"node type not supported", "", func(c *config.Config) { c.Cache.NodeType = "cache.t2.micro" },
+			`dev config: cache.nodeType "cache.t2.micro": want one of cache.t4g.micro, cache.t4g.small, cache.t4g.medium, cache.m7g.large, cache.m7g.xlarge, cache.m7g.2xlarge, cache.r7g.large, cache.r7g.xlarge, cache.r7g.2xlarge`},
+		{"engine version not Valkey's", "", func(c *config.Config) { c.Cache.EngineVersion = "7.0" },
+			`dev config: cache.engineVersion "7.0": want one of 7.2, 8.0, 8.1 (Valkey)`},
+		{"too many cache replicas", "", func(c *config.Config) { c.Cache.Replicas = 6 },
+			`dev config: cache.replicas "6": want 0 to 5`},
+		{"snapshots kept too long", "", func(c *config.Config) { c.Cache.SnapshotRetentionDays = 40 },
+			`dev config: cache.snapshotRetentionDays "40": want 0 to 35 (0 turns automatic snapshots off)`},
+		{"maintenance over Sunday midnight meets the snapshot window", "", func(c *config.Config) {
+			c.Cache.MaintenanceWindow = "sun:23:30-mon:00:30"
+			c.Cache.SnapshotWindow = "00:00-01:00"
+		}, `dev config: cache.maintenanceWindow "sun:23:30-mon:00:30": want a window that does not overlap cache.snapshotWindow (00:00-01:00)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := config.ForStage("dev")
+			stage := tt.stage
+			if stage == "" {
+				stage = "dev"
+			}
+			cfg, err := config.ForStage(stage)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,7 +15,20 @@ func TestStatefulLogicalIDs(t *testing.T) {
 		"Network6E62CE96":         "AWS::EC2::VPC",
 		"NetworkFlowLogs2BEC3212": "AWS::Logs::LogGroup",
 		"NetworkIGWFFCF7729":      "AWS::EC2::InternetGateway",
+		// The database: its data, the key that decrypts it and its snapshots, its
+		// password, and the names and security group other tiers hold on to.
+		"DatabasePrimaryEDE0B3D0":       "AWS::RDS::DBInstance",
+		"DatabaseKey5E5D9547":           "AWS::KMS::Key",
+		"DatabaseSecret3B817195":        "AWS::SecretsManager::Secret",
+		"DatabaseZoneE8CE2781":          "AWS::Route53::HostedZone",
+		"DatabaseSecurityGroup5C91FDCB": "AWS::EC2::SecurityGroup",
+		// The cache, its key and AUTH token, and its security group.
+		"Cache18F6EE16":              "AWS::ElastiCache::ReplicationGroup",
+		"CacheKeyCDF9DE27":           "AWS::KMS::Key",
+		"CacheAuthToken04672416":     "AWS::SecretsManager::Secret",
+		"CacheSecurityGroup79A9F160": "AWS::EC2::SecurityGroup",
 	}
+	replicas := []string{"DatabaseReplica1ED560A1F", "DatabaseReplica2035311FF"}
 	subnets := map[string][]string{
 		"public": {"NetworkpublicSubnet1SubnetFE631E4C", "NetworkpublicSubnet2Subnet3F668A23", "NetworkpublicSubnet3Subnet0BA6B745"},
 		"app":    {"NetworkappSubnet1Subnet63AA56BD", "NetworkappSubnet2SubnetD1C37E1B", "NetworkappSubnet3Subnet50F14C8F"},
@@ -30,6 +43,12 @@ func TestStatefulLogicalIDs(t *testing.T) {
 			for _, id := range ids[:s.cfg.Network.AZs] {
 				want[id] = "AWS::EC2::Subnet"
 			}
+		}
+		if s.cfg.Database.Replicas > len(replicas) {
+			t.Errorf("%d replicas: pin the logical IDs of the ones past %d here", s.cfg.Database.Replicas, len(replicas))
+		}
+		for _, id := range replicas[:min(s.cfg.Database.Replicas, len(replicas))] {
+			want[id] = "AWS::RDS::DBInstance"
 		}
 		resources := s.templates[stack]["Resources"].(map[string]any)
 		for id, typ := range want {

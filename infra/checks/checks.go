@@ -17,3 +17,20 @@ func Apply(scope constructs.Construct) {
 		Verbose: jsii.Bool(true),
 	}), nil)
 }
+
+// Suppress records that resource (and its children) knowingly breaks an AwsSolutions
+// rule. The reason is part of the template's metadata and of the nag report, so
+// write it for the reviewer: what the rule asks, why it does not apply here, and
+// what protects the resource instead. appliesTo narrows a rule such as IAM4 or IAM5
+// to the named policies or resources, e.g. "Resource::*".
+func Suppress(resource constructs.IConstruct, rule, reason string, appliesTo ...string) {
+	suppression := &cdknag.NagPackSuppression{Id: jsii.String(rule), Reason: jsii.String(reason)}
+	if len(appliesTo) > 0 {
+		var targets []any
+		for _, a := range appliesTo {
+			targets = append(targets, a)
+		}
+		suppression.AppliesTo = &targets
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(resource, &[]*cdknag.NagPackSuppression{suppression}, jsii.Bool(true))
+}

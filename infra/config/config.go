@@ -33,6 +33,8 @@ type Config struct {
 	// RemovalPolicy says what happens to stateful resources when they leave a stack.
 	RemovalPolicy RemovalPolicy
 	Network       Network
+	Database      Database
+	Cache         Cache
 }
 
 // Tags are the cost-allocation tags put on every resource. The stage tag comes from
@@ -124,6 +126,8 @@ func (c Config) Validate() error {
 		p.add("removalPolicy", string(c.RemovalPolicy), "one of destroy, snapshot, retain")
 	}
 	c.Network.validate(&p)
+	c.Database.validate(&p, c.Stage, c.Network.AZs)
+	c.Cache.validate(&p, c.Stage, c.Network.AZs)
 	return p.err(c.Stage)
 }
 

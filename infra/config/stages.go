@@ -7,6 +7,16 @@ const (
 	costCentre = "cc-0000"
 )
 
+// Versions and maintenance windows (UTC) shared by every stage.
+const (
+	postgresVersion        = "17.9"
+	valkeyVersion          = "8.1"
+	dbBackupWindow         = "02:00-03:00"
+	dbMaintenanceWindow    = "sun:04:00-sun:05:00"
+	cacheSnapshotWindow    = "03:00-04:00"
+	cacheMaintenanceWindow = "sun:05:00-sun:06:00"
+)
+
 // stages are the deployment stages, in promotion order. Config values are copied on
 // use, so ForStage callers may change what they get without touching these.
 var stages = []Config{
@@ -21,6 +31,37 @@ var stages = []Config{
 			NATGateways:          1,
 			FlowLogRetentionDays: 14,
 		},
+		// A founder can leave dev running: the smallest instances, no standby, no
+		// replica (the reader name points at the primary), no cache replica.
+		Database: Database{
+			EngineVersion:             postgresVersion,
+			InstanceClass:             "db.t4g.micro",
+			MultiAZ:                   false,
+			Replicas:                  0,
+			AllocatedStorageGiB:       20,
+			MaxAllocatedStorageGiB:    100,
+			BackupRetentionDays:       1,
+			DeletionProtection:        false,
+			PerformanceInsights:       false,
+			MonitoringIntervalSeconds: 0,
+			LogRetentionDays:          14,
+			SlowQueryMillis:           500,
+			SecretRotationDays:        30,
+			ReplicaLagAlarmSeconds:    30,
+			BackupWindow:              dbBackupWindow,
+			MaintenanceWindow:         dbMaintenanceWindow,
+		},
+		Cache: Cache{
+			EngineVersion:         valkeyVersion,
+			NodeType:              "cache.t4g.micro",
+			Replicas:              0,
+			AutomaticFailover:     false,
+			MultiAZ:               false,
+			SnapshotRetentionDays: 1,
+			LogRetentionDays:      14,
+			SnapshotWindow:        cacheSnapshotWindow,
+			MaintenanceWindow:     cacheMaintenanceWindow,
+		},
 	},
 	{
 		Stage:         "staging",
@@ -32,6 +73,36 @@ var stages = []Config{
 			AZs:                  2,
 			NATGateways:          1,
 			FlowLogRetentionDays: 90,
+		},
+		// Staging rehearses prod's shape at a smaller size: one replica, failover on.
+		Database: Database{
+			EngineVersion:             postgresVersion,
+			InstanceClass:             "db.t4g.medium",
+			MultiAZ:                   true,
+			Replicas:                  1,
+			AllocatedStorageGiB:       20,
+			MaxAllocatedStorageGiB:    200,
+			BackupRetentionDays:       7,
+			DeletionProtection:        false,
+			PerformanceInsights:       true,
+			MonitoringIntervalSeconds: 60,
+			LogRetentionDays:          90,
+			SlowQueryMillis:           500,
+			SecretRotationDays:        30,
+			ReplicaLagAlarmSeconds:    30,
+			BackupWindow:              dbBackupWindow,
+			MaintenanceWindow:         dbMaintenanceWindow,
+		},
+		Cache: Cache{
+			EngineVersion:         valkeyVersion,
+			NodeType:              "cache.t4g.small",
+			Replicas:              1,
+			AutomaticFailover:     true,
+			MultiAZ:               true,
+			SnapshotRetentionDays: 3,
+			LogRetentionDays:      90,
+			SnapshotWindow:        cacheSnapshotWindow,
+			MaintenanceWindow:     cacheMaintenanceWindow,
 		},
 	},
 	{
@@ -45,6 +116,35 @@ var stages = []Config{
 			AZs:                  3,
 			NATGateways:          3,
 			FlowLogRetentionDays: 365,
+		},
+		Database: Database{
+			EngineVersion:             postgresVersion,
+			InstanceClass:             "db.m7g.large",
+			MultiAZ:                   true,
+			Replicas:                  2,
+			AllocatedStorageGiB:       100,
+			MaxAllocatedStorageGiB:    1000,
+			BackupRetentionDays:       30,
+			DeletionProtection:        true,
+			PerformanceInsights:       true,
+			MonitoringIntervalSeconds: 15,
+			LogRetentionDays:          365,
+			SlowQueryMillis:           250,
+			SecretRotationDays:        30,
+			ReplicaLagAlarmSeconds:    30,
+			BackupWindow:              dbBackupWindow,
+			MaintenanceWindow:         dbMaintenanceWindow,
+		},
+		Cache: Cache{
+			EngineVersion:         valkeyVersion,
+			NodeType:              "cache.m7g.large",
+			Replicas:              2,
+			AutomaticFailover:     true,
+			MultiAZ:               true,
+			SnapshotRetentionDays: 7,
+			LogRetentionDays:      365,
+			SnapshotWindow:        cacheSnapshotWindow,
+			MaintenanceWindow:     cacheMaintenanceWindow,
 		},
 	},
 }

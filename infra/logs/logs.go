@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/removal"
 )
 
 // GroupProps configure a log group.
@@ -24,15 +26,8 @@ type GroupProps struct {
 func NewGroup(scope constructs.Construct, id string, props GroupProps) awslogs.LogGroup {
 	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
 		Retention:     Retention(props.RetentionDays),
-		RemovalPolicy: removalPolicy(props.RemovalPolicy),
+		RemovalPolicy: removal.Keep(props.RemovalPolicy),
 	})
-}
-
-func removalPolicy(p awscdk.RemovalPolicy) awscdk.RemovalPolicy {
-	if p == awscdk.RemovalPolicy_DESTROY {
-		return p
-	}
-	return awscdk.RemovalPolicy_RETAIN
 }
 
 var retentions = map[int]awslogs.RetentionDays{

@@ -49,15 +49,3 @@ func stackProps(cfg config.Config, description string) *awscdk.StackProps {
 	}
 	return props
 }
-
-// removalPolicy converts the stage's removal policy for stateful resources.
-func removalPolicy(p config.RemovalPolicy) awscdk.RemovalPolicy {
-	switch p {
-	case config.Destroy:
-		return awscdk.RemovalPolicy_DESTROY
-	case config.Snapshot:
-		return awscdk.RemovalPolicy_SNAPSHOT
-	default:
-		return awscdk.RemovalPolicy_RETAIN
-	}
-}

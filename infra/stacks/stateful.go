@@ -5,30 +5,95 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/cache"
 	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/network"
+	"github.com/example/scalable-web/infra/removal"
 )
+
+// databaseName is the database the sample service uses on the primary.
+const databaseName = "shop"
 
 // Stateful is the stack of long-lived resources. Its logical IDs are pinned by
 // tests: renaming a construct here replaces the resource, and with it the data.
 type Stateful struct {
 	awscdk.Stack
-	Network *network.Network
+	Network  *network.Network
+	Database *database.Database
+	Cache    *cache.Cache
 }
 
 // NewStateful creates the stateful stack.
 func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stateful {
-	props := stackProps(cfg, "Stateful tier: network")
+	props := stackProps(cfg, "Stateful tier: network, PostgreSQL, cache")
 	props.TerminationProtection = jsii.Bool(cfg.TerminationProtection)
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
+	policy := removal.Policy(cfg.RemovalPolicy)
 
 	net := network.New(stack, "Network", network.Props{
 		CIDR:                 cfg.Network.CIDR,
 		AZs:                  cfg.Network.AZs,
 		NATGateways:          cfg.Network.NATGateways,
 		FlowLogRetentionDays: cfg.Network.FlowLogRetentionDays,
-		RemovalPolicy:        removalPolicy(cfg.RemovalPolicy),
+		RemovalPolicy:        policy,
 	})
 
-	return &Stateful{Stack: stack, Network: net}
+	db := cfg.Database
+	data := database.New(stack, "Database", database.Props{
+		Vpc:                       net.Vpc,
+		Subnets:                   net.Data,
+		RotationSubnets:           net.App,
+		ZoneName:                  cfg.Prefix + ".internal",
+		DatabaseName:              databaseName,
+		EngineVersion:             db.EngineVersion,
+		InstanceClass:             db.InstanceClass,
+		MemoryGiB:                 config.DatabaseInstanceClasses[db.InstanceClass],
+		MultiAZ:                   db.MultiAZ,
+		Replicas:                  db.Replicas,
+		AllocatedStorageGiB:       db.AllocatedStorageGiB,
+		MaxAllocatedStorageGiB:    db.MaxAllocatedStorageGiB,
+		BackupRetentionDays:       db.BackupRetentionDays,
+		DeletionProtection:        db.DeletionProtection,
+		PerformanceInsights:       db.PerformanceInsights,
+		MonitoringIntervalSeconds: db.MonitoringIntervalSeconds,
+		LogRetentionDays:          db.LogRetentionDays,
+		SlowQueryMillis:           db.SlowQueryMillis,
+		RotationDays:              db.SecretRotationDays,
+		ReplicaLagAlarmSeconds:    db.ReplicaLagAlarmSeconds,
+		BackupWindow:              db.BackupWindow,
+		MaintenanceWindow:         db.MaintenanceWindow,
+		RemovalPolicy:             policy,
+	})
+
+	cc := cfg.Cache
+	kv := cache.New(stack, "Cache", cache.Props{
+		Vpc:                   net.Vpc,
+		Subnets:               net.Data,
+		EngineVersion:         cc.EngineVersion,
+		NodeType:              cc.NodeType,
+		Replicas:              cc.Replicas,
+		AutomaticFailover:     cc.AutomaticFailover,
+		MultiAZ:               cc.MultiAZ,
+		SnapshotRetentionDays: cc.SnapshotRetentionDays,
+		SnapshotWindow:        cc.SnapshotWindow,
+		MaintenanceWindow:     cc.MaintenanceWindow,
+		LogRetentionDays:      cc.LogRetentionDays,
+		RemovalPolicy:         policy,
+	})
+
+	output(stack, "DatabaseWriterEndpoint", data.WriterEndpoint, "Host name of the PostgreSQL primary: writes and read-your-own-write")
+	output(stack, "DatabaseReaderName", jsii.String(data.ReaderName), "Host name that spreads reads over the replicas (the primary when there are none)")
+	output(stack, "DatabaseSecretArn", data.Secret.SecretArn(), "Secret with the admin credentials")
+	output(stack, "CachePrimaryEndpoint", kv.PrimaryEndpoint, "Host name of the cache primary (TLS)")
+	output(stack, "CacheReaderEndpoint", kv.ReaderEndpoint, "Host name that spreads cache reads over the replicas")
+	output(stack, "CacheAuthTokenSecretArn", kv.AuthToken.SecretArn(), "Secret with the cache AUTH token")
+
+	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv}
+}
+
+// output shows a value after deploy (cdk deploy, the console). It is not exported:
+// other stacks take references through the Stateful fields.
+func output(stack awscdk.Stack, id string, value *string, description string) {
+	awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
 }
