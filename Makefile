@@ -17,7 +17,7 @@ CDK_FLAGS := --no-notices -c stage=$(STAGE)
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps synth synth-all test lint diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps synth synth-all test services services-stop lint diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -37,13 +37,19 @@ synth: deps ## synthesize STAGE (default dev) into OUT (default cdk.out): make s
 synth-all: deps ## synthesize every stage into cdk.out/STAGE
 	@for s in $(STAGES); do $(MAKE) --no-print-directory synth STAGE=$$s OUT=cdk.out/$$s || exit 1; done
 
-test: deps ## run every test: unit tests and the synthesized-template tests
-	go test -count=1 -timeout 20m ./...
+test: deps ## every test: unit, integration (local PostgreSQL + replica, Redis, goaws), templates
+	bash scripts/test.sh
 
 lint: ## gofmt, go vet, and go.mod/go.sum tidy
 	@unformatted=$$(gofmt -l $(GO_FILES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+
+services: ## start the local services for go test by hand (. .services/env; stop with services-stop)
+	bash scripts/services.sh start
+
+services-stop: ## stop the local services
+	bash scripts/services.sh stop
 
 snapshot-update: deps ## rewrite the golden templates in test/snapshots (say why in the commit)
 	go test -count=1 ./test -run 'TestSnapshots' -update

@@ -1,0 +1,36 @@
+// Package sqsbatch runs an SQS-triggered Lambda's handler over a batch and reports
+// partial failures: only the messages that failed are returned to the queue, so one
+// bad message never makes the good ones run again.
+package sqsbatch
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// Handle processes one message; an error returns it to the queue.
+type Handle func(ctx context.Context, msg events.SQSMessage) error
+
+// Process runs handle on every record, in order, and returns the IDs of those that
+// failed. Each failure is logged as one structured line naming the message and the
+// reason; after the queue's maxReceiveCount the message moves to its DLQ.
+func Process(ctx context.Context, log *slog.Logger, event events.SQSEvent, handle Handle) events.SQSEventResponse {
+	var resp events.SQSEventResponse
+	for _, msg := range event.Records {
+		if err := ctx.Err(); err != nil {
+			// Out of time: give back everything not yet done rather than lose it.
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+			continue
+		}
+		if err := handle(ctx, msg); err != nil {
+			log.ErrorContext(ctx, "message failed",
+				slog.String("messageId", msg.MessageId),
+				slog.String("receiveCount", msg.Attributes["ApproximateReceiveCount"]),
+				slog.String("reason", err.Error()))
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
+		}
+	}
+	return resp
+}

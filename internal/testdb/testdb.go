@@ -1,0 +1,141 @@
+// Package testdb gives integration tests their own database on the local PostgreSQL
+// primary started by scripts/services.sh, migrated to the newest schema and visible
+// on the streaming replica. Tests fail, never skip, when the services are not there.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/example/scalable-web/internal/schema"
+)
+
+// Env reads a variable that scripts/services.sh writes, or fails the test saying
+// how to start the services.
+func Env(t testing.TB, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		t.Fatalf("%s is not set: run the integration tests with `make test`, or start the local services with `bash scripts/services.sh start && . .services/env`", name)
+	}
+	return v
+}
+
+// DB is one test's database.
+type DB struct {
+	Name    string
+	Primary *pgxpool.Pool
+	Replica *pgxpool.Pool
+	// PrimaryURL and ReplicaURL connect to it, for code that opens its own pools.
+	PrimaryURL, ReplicaURL string
+}
+
+// New creates a database, applies the migrations and drops it when the test ends.
+func New(t testing.TB) *DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	primaryURL, replicaURL := Env(t, "SHOP_TEST_PG_PRIMARY"), Env(t, "SHOP_TEST_PG_REPLICA")
+
+	admin, err := pgx.Connect(ctx, primaryURL)
+	if err != nil {
+		t.Fatalf("connect to the local primary: %v", err)
+	}
+	defer admin.Close(ctx)
+	suffix := make([]byte, 6)
+	_, _ = rand.Read(suffix)
+	name := "test_" + hex.EncodeToString(suffix)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	db := &DB{Name: name, PrimaryURL: withDatabase(t, primaryURL, name), ReplicaURL: withDatabase(t, replicaURL, name)}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if db.Primary != nil {
+			db.Primary.Close()
+		}
+		if db.Replica != nil {
+			db.Replica.Close()
+		}
+		if conn, err := pgx.Connect(ctx, primaryURL); err == nil {
+			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			conn.Close(ctx)
+		}
+	})
+
+	if db.Primary, err = pgxpool.New(ctx, db.PrimaryURL); err != nil {
+		t.Fatal(err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(db.Primary)
+	defer sqlDB.Close()
+	if _, err := schema.Migrate(ctx, sqlDB); err != nil {
+		t.Fatal(err)
+	}
+	if db.Replica, err = pgxpool.New(ctx, db.ReplicaURL); err != nil {
+		t.Fatal(err)
+	}
+	db.WaitForReplica(t)
+	return db
+}
+
+// WaitForReplica waits until the replica has replayed everything the primary has
+// written so far. It compares with the insert position, not the write position: with
+// synchronous_commit off, a commit can return before its record is written.
+func (db *DB) WaitForReplica(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var lsn string
+	if err := db.Primary.QueryRow(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&lsn); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var caughtUp bool
+		err := db.Replica.QueryRow(ctx, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", lsn).Scan(&caughtUp)
+		if err == nil && caughtUp {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the replica did not replay up to %s: %v", lsn, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func withDatabase(t testing.TB, raw, name string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// Exec runs statements on the primary, failing the test on error.
+func (db *DB) Exec(t testing.TB, sql string, args ...any) {
+	t.Helper()
+	if _, err := db.Primary.Exec(context.Background(), sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+// Int returns one integer from a query on the primary.
+func (db *DB) Int(t testing.TB, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.Primary.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}

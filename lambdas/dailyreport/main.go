@@ -1,0 +1,55 @@
+// Command dailyreport runs on a schedule: it reads yesterday's orders from a read
+// replica (the reader name), writes a JSON report to REPORTS_BUCKET and publishes a
+// one-line summary to REPORTS_TOPIC_ARN, whose subscribers get it by email.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/example/scalable-web/internal/pg"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	ctx := context.Background()
+	zone, err := time.LoadLocation(os.Getenv("REPORT_TIME_ZONE"))
+	if err != nil {
+		log.Error("REPORT_TIME_ZONE", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	aws, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Error("aws config", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	// The reader name is a CNAME the RDS certificate does not name: verify the chain.
+	db, err := pg.FromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_READER_HOST"), pg.VerifyCA)
+	if err != nil {
+		log.Error("database secret", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	db.MaxConns = 1
+	pool, err := pg.Open(ctx, db)
+	if err != nil {
+		log.Error("database", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+	job := Job{
+		Sales:    PostgresSales{DB: pool},
+		Store:    S3Store{Client: s3.NewFromConfig(aws), Bucket: os.Getenv("REPORTS_BUCKET")},
+		Notifier: SNSNotifier{Client: sns.NewFromConfig(aws), TopicARN: os.Getenv("REPORTS_TOPIC_ARN")},
+		Zone:     zone,
+		Now:      time.Now,
+		Log:      log,
+	}
+	lambda.Start(job.Run)
+}

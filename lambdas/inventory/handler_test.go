@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/example/scalable-web/internal/orderevents"
+)
+
+// memoryStock is an in-memory Stock: it counts what it was asked to apply.
+type memoryStock struct {
+	mu      sync.Mutex
+	applied []string
+}
+
+func (m *memoryStock) Apply(_ context.Context, e orderevents.Event) (Outcome, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.applied = append(m.applied, e.EventID)
+	return Applied, nil
+}
+
+func fixture(t testing.TB, name string) events.SQSEvent {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e events.SQSEvent
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
+
+func failed(resp events.SQSEventResponse) []string {
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	return ids
+}
+
+func TestPoisonMessageInABatchOfTen(t *testing.T) {
+	stock := &memoryStock{}
+	resp, err := Handler{Stock: stock, Log: quiet}.Handle(context.Background(), fixture(t, "batch-of-ten-one-poison.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := failed(resp); len(got) != 1 || got[0] != "msg-06" {
+		t.Errorf("got failures %v, want exactly [msg-06]", got)
+	}
+	if len(stock.applied) != 9 {
+		t.Errorf("applied %d events, want the 9 good ones", len(stock.applied))
+	}
+}
+
+func TestInvalidEventsFailOneByOne(t *testing.T) {
+	stock := &memoryStock{}
+	resp, _ := Handler{Stock: stock, Log: quiet}.Handle(context.Background(), fixture(t, "invalid-events.json"))
+	if got := failed(resp); len(got) != 4 {
+		t.Errorf("got failures %v, want all 4 (unknown type, missing orderId, zero quantity, not an object)", got)
+	}
+	if len(stock.applied) != 0 {
+		t.Errorf("applied %v, want nothing", stock.applied)
+	}
+}
+
+func TestWantsSumsLinesPerProductInOrder(t *testing.T) {
+	got := Wants([]orderevents.Line{{ProductID: 9, Quantity: 1}, {ProductID: 2, Quantity: 2}, {ProductID: 9, Quantity: 3}})
+	want := []Want{{ProductID: 2, Requested: 2}, {ProductID: 9, Requested: 4}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Starts and stops the real services the integration tests use, on loopback only:
+# a PostgreSQL primary and a streaming replica (pg_basebackup -R), redis-server, and
+# goaws (SNS + SQS). Installs what is missing from Debian's packages and the Go module
+# proxy; where it cannot (not root, no apt-get), it stops and prints the command to run.
+#
+#   bash scripts/services.sh start   # writes .services/env for the tests to source
+#   bash scripts/services.sh stop    # stops each server by its process id
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+state=.services
+goaws_version=v0.5.4
+pg_primary_port=55432
+pg_replica_port=55433
+redis_port=56379
+goaws_port=54100
+
+die() { echo "services: $*" >&2; exit 1; }
+
+need_packages() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  [ ${#missing[@]} -eq 0 ] && return
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    die "missing ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}"
+  fi
+  echo "services: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# as_pg runs a PostgreSQL command as the postgres user when we are root: PostgreSQL
+# refuses to run as root.
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start() {
+  [ -f "$state/env" ] && die "already started ($state/env exists); run: bash scripts/services.sh stop"
+  need_packages
+  mkdir -p "$state"
+  local bin
+  bin=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
+
+  # PostgreSQL data lives outside the work tree so the postgres user can own it.
+  local pgdata
+  pgdata=$(mktemp -d /tmp/shop-pg.XXXXXX)
+  echo "$pgdata" > "$state/pgdata"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$pgdata"
+  as_pg "$bin/initdb" -D "$pgdata/primary" -U shop --auth=trust -E UTF8 >/dev/null
+  cat >> "$pgdata/primary/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $pg_primary_port
+unix_socket_directories = '$pgdata'
+wal_level = replica
+max_wal_senders = 4
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+CONF
+  echo "host replication shop 127.0.0.1/32 trust" >> "$pgdata/primary/pg_hba.conf"
+  as_pg "$bin/pg_ctl" -D "$pgdata/primary" -l "$pgdata/primary.log" -w start >/dev/null
+  as_pg "$bin/createdb" -h 127.0.0.1 -p $pg_primary_port -U shop shop
+  as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p $pg_primary_port -U shop -D "$pgdata/replica" -R -X stream -c fast
+  echo "port = $pg_replica_port" >> "$pgdata/replica/postgresql.conf"
+  as_pg "$bin/pg_ctl" -D "$pgdata/replica" -l "$pgdata/replica.log" -w start >/dev/null
+  echo "$bin" > "$state/pgbin"
+
+  redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no \
+    --daemonize yes --pidfile "$PWD/$state/redis.pid" --logfile "$PWD/$state/redis.log"
+
+  if [ ! -x "$state/bin/goaws" ]; then
+    echo "services: building goaws $goaws_version"
+    # Built from a throwaway module that requires the exact version: `go install
+    # pkg@version` would also ask the proxy for the module's version list.
+    local build
+    build=$(mktemp -d)
+    printf 'module goawsbuild\n\ngo 1.22\n\nrequire github.com/Admiral-Piett/goaws %s\n' "$goaws_version" > "$build/go.mod"
+    (cd "$build" && GOFLAGS=-mod=mod go build -o "$OLDPWD/$state/bin/goaws" github.com/Admiral-Piett/goaws/app/cmd)
+    rm -rf "$build"
+  fi
+  cat > "$state/goaws.yaml" <<CONF
+Local:
+  Host: 127.0.0.1
+  Port: $goaws_port
+  Region: us-east-1
+  AccountId: "100010001000"
+  LogToFile: false
+  QueueAttributeDefaults:
+    VisibilityTimeout: 30
+    ReceiveMessageWaitTimeSeconds: 0
+CONF
+  nohup "$state/bin/goaws" -config "$state/goaws.yaml" -loglevel warn Local > "$state/goaws.log" 2>&1 &
+  echo $! > "$state/goaws.pid"
+  for _ in $(seq 50); do
+    (echo > /dev/tcp/127.0.0.1/$goaws_port) 2>/dev/null && break
+    sleep 0.1
+  done
+  (echo > /dev/tcp/127.0.0.1/$goaws_port) 2>/dev/null || die "goaws did not start: $(tail -5 $state/goaws.log)"
+
+  cat > "$state/env" <<ENV
+export SHOP_TEST_PG_PRIMARY='postgres://shop@127.0.0.1:$pg_primary_port/shop?sslmode=disable'
+export SHOP_TEST_PG_REPLICA='postgres://shop@127.0.0.1:$pg_replica_port/shop?sslmode=disable'
+export SHOP_TEST_REDIS='127.0.0.1:$redis_port'
+export SHOP_TEST_AWS_ENDPOINT='http://127.0.0.1:$goaws_port'
+ENV
+  echo "services: started (PostgreSQL $pg_primary_port + replica $pg_replica_port, redis $redis_port, goaws $goaws_port); env in $state/env"
+}
+
+stop_pid() { # name pid
+  [ -n "$2" ] || return 0
+  kill "$2" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$2" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$2" 2>/dev/null || true
+}
+
+stop() {
+  [ -d "$state" ] || return 0
+  stop_pid goaws "$(cat "$state/goaws.pid" 2>/dev/null || true)"
+  stop_pid redis "$(cat "$state/redis.pid" 2>/dev/null || true)"
+  if [ -f "$state/pgdata" ]; then
+    local pgdata
+    pgdata=$(cat "$state/pgdata")
+    for node in replica primary; do
+      [ -f "$pgdata/$node/postmaster.pid" ] && stop_pid "postgres $node" "$(head -1 "$pgdata/$node/postmaster.pid")"
+    done
+    rm -rf "$pgdata"
+  fi
+  rm -f "$state"/{env,pgdata,pgbin,*.pid,*.log,goaws.yaml}
+  echo "services: stopped"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) die "usage: $0 start|stop" ;;
+esac
