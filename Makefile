@@ -17,7 +17,7 @@ CDK_FLAGS := --no-notices -c stage=$(STAGE)
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps synth synth-all test services services-stop lint diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps synth synth-all test services services-stop lint bench diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -66,6 +66,11 @@ deploy: deps aws-credentials prod-confirmed ## cdk deploy of STAGE (prod needs C
 destroy: deps aws-credentials prod-confirmed ## cdk destroy of STAGE (prod needs CONFIRM=prod; retained data stays)
 	@echo "cdk destroy of every stack of stage $(STAGE)"
 	$(CDK) destroy $(CDK_FLAGS) --all
+
+bench: ## per-message cost of each Lambda handler (go test -bench), against the local services
+	bash scripts/services.sh stop >/dev/null
+	bash scripts/services.sh start
+	. .services/env && go test -run '^$$' -bench . -benchmem -count=1 ./lambdas/...; status=$$?; bash scripts/services.sh stop; exit $$status
 
 bench-synth: deps ## time a warm synth of each stage and a warm test run
 	bash bench/synth.sh $(STAGES)

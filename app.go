@@ -26,9 +26,16 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	stacks.New(app, cfg)
-	checks.Apply(app)
-	synth(app)
+	// The Lambda functions are built from the module root, where cdk runs the app.
+	root, err := os.Getwd()
+	if err != nil {
+		fail(err)
+	}
+	build(func() {
+		stacks.New(app, cfg, root)
+		checks.Apply(app)
+		app.Synth(nil)
+	})
 	// No jsii.Close(): the kernel process ends with ours, and closing it explicitly
 	// only prints "Runtime process exited abnormally: waitid: no child processes".
 }
@@ -49,15 +56,15 @@ func stageConfig(stage any) (config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// synth writes the cloud assembly. A failed check (cdk-nag, CloudFormation
-// validation) has already printed its report; end with its message, not a trace.
-func synth(app awscdk.App) {
+// build runs the construction and synth of the app. A failure inside the CDK (a
+// failed check has already printed its report) ends with its message, not a trace.
+func build(run func()) {
 	defer func() {
 		if r := recover(); r != nil {
 			fail(fmt.Errorf("synth failed: %v", r))
 		}
 	}()
-	app.Synth(nil)
+	run()
 }
 
 func fail(err error) {

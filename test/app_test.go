@@ -35,6 +35,7 @@ func runApp(t *testing.T, context map[string]any) (outdir, stderr string, exitCo
 	ctx, _ := json.Marshal(context)
 	outdir = t.TempDir()
 	cmd := exec.Command(appBinary)
+	cmd.Dir = ".." // the project root, where the CDK CLI runs the app
 	cmd.Env = append(os.Environ(), "CDK_CONTEXT_JSON="+string(ctx), "CDK_OUTDIR="+outdir,
 		// jsii's Node 20 end-of-life banner is not the app's output (the Makefile
 		// silences it too); without this, stderr depends on the Node version.

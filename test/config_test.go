@@ -126,6 +126,26 @@ func TestBadConfigurations(t *testing.T) {
 			c.Cache.MaintenanceWindow = "sun:23:30-mon:00:30"
 			c.Cache.SnapshotWindow = "00:00-01:00"
 		}, `dev config: cache.maintenanceWindow "sun:23:30-mon:00:30": want a window that does not overlap cache.snapshotWindow (00:00-01:00)`},
+
+		// Messaging, batch, storage
+		{"no retries before the DLQ", "", func(c *config.Config) { c.Messaging.MaxReceiveCount = 0 },
+			`dev config: messaging.maxReceiveCount "0": want 1 to 10`},
+		{"consumer timeout beyond Lambda's", "", func(c *config.Config) { c.Messaging.ConsumerTimeoutSeconds = 901 },
+			`dev config: messaging.consumerTimeoutSeconds "901": want 3 to 900`},
+		{"age alarm too eager", "", func(c *config.Config) { c.Messaging.OldestMessageAlarmSeconds = 10 },
+			`dev config: messaging.oldestMessageAlarmSeconds "10": want 60 to 86400`},
+		{"sender not an address", "", func(c *config.Config) { c.Messaging.SenderEmail = "shop" },
+			`dev config: messaging.senderEmail "shop": want an email address verified in SES, or empty to log messages instead`},
+		{"schedule not a cron expression", "", func(c *config.Config) { c.Batch.Schedule = "0 2 * * *" },
+			`dev config: batch.schedule "0 2 * * *": want an EventBridge Scheduler cron expression with 6 fields, e.g. cron(0 2 * * ? *)`},
+		{"time zone unknown", "", func(c *config.Config) { c.Batch.TimeZone = "Europe/Atlantis" },
+			`dev config: batch.timeZone "Europe/Atlantis": want an IANA time zone such as UTC or Europe/Paris`},
+		{"report email malformed", "", func(c *config.Config) { c.Batch.ReportEmails = []string{"ops@example.com", "ops"} },
+			`dev config: batch.reportEmails[1] "ops": want an email address`},
+		{"retries beyond the scheduler's", "", func(c *config.Config) { c.Batch.RetryAttempts = 200 },
+			`dev config: batch.retryAttempts "200": want 0 to 185`},
+		{"access logs kept forever", "", func(c *config.Config) { c.Storage.AccessLogRetentionDays = 0 },
+			`dev config: storage.accessLogRetentionDays "0": want 1 to 3653`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -214,10 +214,10 @@ func TestDatabaseSecretRotated(t *testing.T) {
 				"RotationRules": map[string]any{"ScheduleExpression": fmt.Sprintf("rate(%d days)", s.cfg.Database.SecretRotationDays)},
 			})
 		})
-		check(t, "the admin secret is generated and encrypted with the database key", func() {
+		check(t, "the admin secret is generated at deploy time", func() {
 			tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::Secret"), map[string]any{
-				"KmsKeyId":             map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^DatabaseKey")), "Arn"}},
-				"GenerateSecretString": assertions.Match_ObjectLike(&map[string]any{"GenerateStringKey": "password"}),
+				"GenerateSecretString": assertions.Match_ObjectLike(&map[string]any{"GenerateStringKey": "password", "SecretStringTemplate": `{"username":"dbadmin"}`}),
+				"SecretString":         assertions.Match_Absent(),
 			})
 		})
 	})
@@ -297,8 +297,8 @@ func TestKeysRotateAndOutliveTheirData(t *testing.T) {
 // nothing is open to the internet inbound, and the only way out to any address is
 // HTTPS (AWS APIs through NAT).
 func TestNoOpenSecurityGroupRules(t *testing.T) {
-	forEachStage(t, func(t *testing.T, s *synthesis, stack string) {
-		for _, rule := range securityGroupRules(s.templates[stack]) {
+	forEachStage(t, func(t *testing.T, s *synthesis, _ string) {
+		for _, rule := range s.securityGroupRules() {
 			open := rule.cidr == "0.0.0.0/0" || rule.cidr == "::/0"
 			switch {
 			case open && rule.ingress:
@@ -310,22 +310,30 @@ func TestNoOpenSecurityGroupRules(t *testing.T) {
 	})
 }
 
-// TestDataTierAdmitsOnlyGrantedTiers checks who can reach the stores: the
-// database only from the rotation function so far, the cache from nobody yet.
+// TestDataTierAdmitsOnlyGrantedTiers checks who can reach the stores, across every
+// stack: the database from the rotation function and the functions that use it on
+// its port, the cache from nobody until the web tier.
 func TestDataTierAdmitsOnlyGrantedTiers(t *testing.T) {
-	forEachStage(t, func(t *testing.T, s *synthesis, stack string) {
-		for _, rule := range securityGroupRules(s.templates[stack]) {
+	granted := []string{"DatabaseRotationSecurityGroup", "MigrationSecurityGroup", "InventoryConsumerSecurityGroup", "NotificationsConsumerSecurityGroup", "DailyReportFunctionSecurityGroup"}
+	forEachStage(t, func(t *testing.T, s *synthesis, _ string) {
+		admitted := map[string]bool{}
+		for _, rule := range s.securityGroupRules() {
 			if !rule.ingress {
 				continue
 			}
 			switch {
-			case strings.HasPrefix(rule.group, "DatabaseSecurityGroup"):
-				if !strings.HasPrefix(rule.source, "DatabaseRotationSecurityGroup") {
-					t.Errorf("%s: the database admits %s%s, want only the rotation function", rule.resource, rule.source, rule.cidr)
+			case strings.Contains(rule.group, "DatabaseSecurityGroup"):
+				ok := slices.ContainsFunc(granted, func(g string) bool { return strings.HasPrefix(rule.source, g) })
+				if !ok || !isDatabasePort(rule.from) || !isDatabasePort(rule.to) {
+					t.Errorf("%s: the database admits %s%s on %v-%v, want only %v on 5432", rule.resource, rule.source, rule.cidr, rule.from, rule.to, granted)
 				}
-			case strings.HasPrefix(rule.group, "CacheSecurityGroup"):
+				admitted[rule.source[:len(rule.source)-8]] = true
+			case strings.Contains(rule.group, "CacheSecurityGroup"):
 				t.Errorf("%s: the cache admits %s%s, want nobody until the web tier", rule.resource, rule.source, rule.cidr)
 			}
+		}
+		if len(admitted) != len(granted) {
+			t.Errorf("the database admits %v, want each of %v", admitted, granted)
 		}
 	})
 }
@@ -336,13 +344,26 @@ type sgRule struct {
 	from, to                                any
 }
 
-// securityGroupRules lists the inline and standalone rules of a template.
+// securityGroupRules lists the rules of every stack of the stage.
+func (s *synthesis) securityGroupRules() []sgRule {
+	var rules []sgRule
+	for _, stack := range stackNames(s.stacks) {
+		rules = append(rules, securityGroupRules(s.templates[stack])...)
+	}
+	return rules
+}
+
+// securityGroupRules lists the inline and standalone rules of a template. A group
+// from another stack is named by the output it is read from (Fn::GetStackOutput).
 func securityGroupRules(template map[string]any) []sgRule {
 	var rules []sgRule
 	ref := func(v any) string {
 		m, _ := v.(map[string]any)
 		if att, ok := m["Fn::GetAtt"].([]any); ok {
 			return fmt.Sprint(att[0])
+		}
+		if out, ok := m["Fn::GetStackOutput"].(map[string]any); ok {
+			return fmt.Sprint(out["OutputName"])
 		}
 		return fmt.Sprint(m["Ref"])
 	}
@@ -437,4 +458,14 @@ func TestDataTierAlarms(t *testing.T) {
 			}
 		}
 	})
+}
+
+// isDatabasePort reports whether a rule's port is PostgreSQL's: 5432, or the
+// primary's Endpoint.Port, which the CDK's rotation rule uses.
+func isDatabasePort(port any) bool {
+	if port == 5432 {
+		return true
+	}
+	att, _ := port.(map[string]any)["Fn::GetAtt"].([]any)
+	return len(att) == 2 && att[1] == "Endpoint.Port"
 }

@@ -27,6 +27,10 @@ func TestStatefulLogicalIDs(t *testing.T) {
 		"CacheKeyCDF9DE27":           "AWS::KMS::Key",
 		"CacheAuthToken04672416":     "AWS::SecretsManager::Secret",
 		"CacheSecurityGroup79A9F160": "AWS::EC2::SecurityGroup",
+		// The buckets: the event archive, the reports and the access logs.
+		"StorageAccessLogs96FB524C": "AWS::S3::Bucket",
+		"StorageEvents1AF1C090":     "AWS::S3::Bucket",
+		"StorageReports31B47EB2":    "AWS::S3::Bucket",
 	}
 	replicas := []string{"DatabaseReplica1ED560A1F", "DatabaseReplica2035311FF"}
 	subnets := map[string][]string{

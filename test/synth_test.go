@@ -77,7 +77,7 @@ func synthesize(t *testing.T, stage string) *synthesis {
 	}
 	s := &synthesis{cfg: cfg, templates: map[string]map[string]any{}, assertions: map[string]assertions.Template{}}
 	var app awscdk.App
-	s.err = synth(t, stage, func(scope constructs.Construct) { s.stacks = stacks.New(scope, cfg) }, &app)
+	s.err = synth(t, stage, func(scope constructs.Construct) { s.stacks = stacks.New(scope, cfg, "..") }, &app)
 	outdir := *app.Outdir()
 	for _, stack := range stackNames(s.stacks) {
 		s.templates[stack] = readJSON[map[string]any](t, filepath.Join(outdir, stack+".template.json"))
@@ -121,7 +121,11 @@ func cdkContext(t *testing.T) map[string]any {
 }
 
 func stackNames(s *stacks.Stacks) []string {
-	return []string{*s.Stateful.StackName()}
+	var names []string
+	for _, stack := range s.All() {
+		names = append(names, *stack.StackName())
+	}
+	return names
 }
 
 // template returns the assertions view of one stack's template, built once.

@@ -78,13 +78,14 @@ func New(scope constructs.Construct, id string, props Props) *Cache {
 	keep := removal.Keep(props.RemovalPolicy)
 
 	c.Key = awskms.NewKey(this, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the cache at rest, its snapshots and its AUTH token"),
+		Description:       jsii.String("Encrypts the cache at rest and its snapshots"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     keep,
 	})
 	c.AuthToken = awssecretsmanager.NewSecret(this, jsii.String("AuthToken"), &awssecretsmanager.SecretProps{
-		Description:   jsii.String("AUTH token of the cache: clients send it after the TLS handshake"),
-		EncryptionKey: c.Key,
+		Description: jsii.String("AUTH token of the cache: clients send it after the TLS handshake"),
+		// Secrets Manager's own key, as for the database secret: a CMK here would make
+		// grants to the web tier's role a cross-stack cycle.
 		// AUTH tokens allow 16 to 128 printable characters but not @, ", / or space.
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			PasswordLength:     jsii.Number(64),

@@ -22,12 +22,18 @@ func Apply(scope constructs.Construct) {
 // rule. The reason is part of the template's metadata and of the nag report, so
 // write it for the reviewer: what the rule asks, why it does not apply here, and
 // what protects the resource instead. appliesTo narrows a rule such as IAM4 or IAM5
-// to the named policies or resources, e.g. "Resource::*".
+// to the named policies or resources, e.g. "Resource::*"; one written /like this/ is a
+// regular expression. It covers the children resource has now: call it after the
+// grants that create the policies it excuses.
 func Suppress(resource constructs.IConstruct, rule, reason string, appliesTo ...string) {
 	suppression := &cdknag.NagPackSuppression{Id: jsii.String(rule), Reason: jsii.String(reason)}
 	if len(appliesTo) > 0 {
 		var targets []any
 		for _, a := range appliesTo {
+			if len(a) > 1 && a[0] == '/' && a[len(a)-1] == '/' {
+				targets = append(targets, &cdknag.RegexAppliesTo{Regex: jsii.String(a)})
+				continue
+			}
 			targets = append(targets, a)
 		}
 		suppression.AppliesTo = &targets

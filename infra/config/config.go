@@ -35,6 +35,9 @@ type Config struct {
 	Network       Network
 	Database      Database
 	Cache         Cache
+	Storage       Storage
+	Messaging     Messaging
+	Batch         Batch
 }
 
 // Tags are the cost-allocation tags put on every resource. The stage tag comes from
@@ -128,6 +131,9 @@ func (c Config) Validate() error {
 	c.Network.validate(&p)
 	c.Database.validate(&p, c.Stage, c.Network.AZs)
 	c.Cache.validate(&p, c.Stage, c.Network.AZs)
+	c.Storage.validate(&p)
+	c.Messaging.validate(&p)
+	c.Batch.validate(&p)
 	return p.err(c.Stage)
 }
 

@@ -62,6 +62,20 @@ var stages = []Config{
 			SnapshotWindow:        cacheSnapshotWindow,
 			MaintenanceWindow:     cacheMaintenanceWindow,
 		},
+		Storage: Storage{AccessLogRetentionDays: 30},
+		Messaging: Messaging{
+			MaxReceiveCount:           3,
+			ConsumerTimeoutSeconds:    30,
+			OldestMessageAlarmSeconds: 300,
+			LogRetentionDays:          14,
+			SenderEmail:               "",
+		},
+		Batch: Batch{
+			Schedule:      "cron(0 2 * * ? *)",
+			TimeZone:      "UTC",
+			RetryAttempts: 3,
+			ReportEmails:  nil,
+		},
 	},
 	{
 		Stage:         "staging",
@@ -104,6 +118,20 @@ var stages = []Config{
 			SnapshotWindow:        cacheSnapshotWindow,
 			MaintenanceWindow:     cacheMaintenanceWindow,
 		},
+		Storage: Storage{AccessLogRetentionDays: 90},
+		Messaging: Messaging{
+			MaxReceiveCount:           3,
+			ConsumerTimeoutSeconds:    30,
+			OldestMessageAlarmSeconds: 300,
+			LogRetentionDays:          90,
+			SenderEmail:               "",
+		},
+		Batch: Batch{
+			Schedule:      "cron(0 2 * * ? *)",
+			TimeZone:      "UTC",
+			RetryAttempts: 3,
+			ReportEmails:  nil,
+		},
 	},
 	{
 		Stage:                 "prod",
@@ -145,6 +173,20 @@ var stages = []Config{
 			LogRetentionDays:      365,
 			SnapshotWindow:        cacheSnapshotWindow,
 			MaintenanceWindow:     cacheMaintenanceWindow,
+		},
+		Storage: Storage{AccessLogRetentionDays: 365},
+		Messaging: Messaging{
+			MaxReceiveCount:           3,
+			ConsumerTimeoutSeconds:    30,
+			OldestMessageAlarmSeconds: 300,
+			LogRetentionDays:          365,
+			SenderEmail:               "",
+		},
+		Batch: Batch{
+			Schedule:      "cron(0 2 * * ? *)",
+			TimeZone:      "UTC",
+			RetryAttempts: 3,
+			ReportEmails:  nil,
 		},
 	},
 }

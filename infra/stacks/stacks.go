@@ -12,18 +12,25 @@ import (
 
 // Stacks are the stacks of one stage.
 type Stacks struct {
-	// Stateful holds what keeps data or is expensive to replace: network now, the
-	// databases and the cache next. Later, stateless stacks take references from it.
+	// Stateful holds what keeps data or is expensive to replace: the network, the
+	// database, the cache and the buckets. Stateless stacks take references from it.
 	Stateful *Stateful
+	// Events holds the asynchronous work: migrations, fan-out, consumers, report.
+	Events *Events
 }
 
 // New builds every stack of the stage described by cfg, which must be valid.
-func New(scope constructs.Construct, cfg config.Config) *Stacks {
-	s := &Stacks{
-		Stateful: NewStateful(scope, cfg.Prefix+"-stateful", cfg),
-	}
+// sourceDir is the module root, where the Lambda functions are built from.
+func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stacks {
+	s := &Stacks{Stateful: NewStateful(scope, cfg.Prefix+"-stateful", cfg)}
+	s.Events = NewEvents(scope, cfg.Prefix+"-events", cfg, sourceDir, s.Stateful)
 	tag(scope, cfg)
 	return s
+}
+
+// All lists the stacks, producers first.
+func (s *Stacks) All() []awscdk.Stack {
+	return []awscdk.Stack{s.Stateful.Stack, s.Events.Stack}
 }
 
 // tag puts the cost-allocation tags on every taggable resource below scope.

@@ -10,6 +10,7 @@ import (
 	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/network"
 	"github.com/example/scalable-web/infra/removal"
+	"github.com/example/scalable-web/infra/storage"
 )
 
 // databaseName is the database the sample service uses on the primary.
@@ -22,11 +23,12 @@ type Stateful struct {
 	Network  *network.Network
 	Database *database.Database
 	Cache    *cache.Cache
+	Storage  *storage.Storage
 }
 
 // NewStateful creates the stateful stack.
 func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stateful {
-	props := stackProps(cfg, "Stateful tier: network, PostgreSQL, cache")
+	props := stackProps(cfg, "Stateful tier: network, PostgreSQL, cache, S3 buckets")
 	props.TerminationProtection = jsii.Bool(cfg.TerminationProtection)
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	policy := removal.Policy(cfg.RemovalPolicy)
@@ -82,6 +84,11 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 		RemovalPolicy:         policy,
 	})
 
+	buckets := storage.New(stack, "Storage", storage.Props{
+		AccessLogRetentionDays: cfg.Storage.AccessLogRetentionDays,
+		RemovalPolicy:          policy,
+	})
+
 	output(stack, "DatabaseWriterEndpoint", data.WriterEndpoint, "Host name of the PostgreSQL primary: writes and read-your-own-write")
 	output(stack, "DatabaseReaderName", jsii.String(data.ReaderName), "Host name that spreads reads over the replicas (the primary when there are none)")
 	output(stack, "DatabaseSecretArn", data.Secret.SecretArn(), "Secret with the admin credentials")
@@ -89,7 +96,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 	output(stack, "CacheReaderEndpoint", kv.ReaderEndpoint, "Host name that spreads cache reads over the replicas")
 	output(stack, "CacheAuthTokenSecretArn", kv.AuthToken.SecretArn(), "Secret with the cache AUTH token")
 
-	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv}
+	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets}
 }
 
 // output shows a value after deploy (cdk deploy, the console). It is not exported:

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/example/scalable-web/internal/testdb"
@@ -10,10 +12,29 @@ import (
 // seed creates products 1 (toothbrush, 10 in stock) and 2 (kettle, 5 in stock).
 func seed(t *testing.T) (*testdb.DB, Handler) {
 	t.Helper()
+	return seedStock(t, 10)
+}
+
+// seedB is seed for benchmarks, with stock enough for any b.N.
+func seedB(b *testing.B) (*testdb.DB, Handler) {
+	b.Helper()
+	return seedStock(b, 1_000_000_000)
+}
+
+func seedStock(t testing.TB, toothbrushes int) (*testdb.DB, Handler) {
 	db := testdb.New(t)
 	db.Exec(t, `INSERT INTO products (sku, name, price_cents) VALUES ('TB-1', 'toothbrush', 299), ('KT-1', 'kettle', 1999)`)
-	db.Exec(t, `INSERT INTO stock (product_id, quantity) VALUES (1, 10), (2, 5)`)
+	db.Exec(t, `INSERT INTO stock (product_id, quantity) VALUES (1, $1), (2, 5)`, toothbrushes)
 	return db, Handler{Stock: PostgresStock{DB: db.Primary}, Log: quiet}
+}
+
+// withEventID gives a message body the n-th of a series of fresh event IDs.
+func withEventID(body string, n int) string {
+	var event map[string]any
+	_ = json.Unmarshal([]byte(body), &event)
+	event["eventId"] = fmt.Sprintf("00000000-0000-0000-0001-%012x", n)
+	b, _ := json.Marshal(event)
+	return string(b)
 }
 
 func stockOf(t *testing.T, db *testdb.DB, product int) int {

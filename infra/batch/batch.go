@@ -1,0 +1,120 @@
+// Package batch builds the scheduled daily report: an EventBridge Scheduler
+// schedule in a time zone, with retries and a dead-letter queue, invoking a Go
+// function that publishes its summary to an SNS topic of email subscribers.
+package batch
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsschedulertargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/gofunction"
+)
+
+// Props configure the job.
+type Props struct {
+	// Function is the job; the construct adds REPORTS_TOPIC_ARN and REPORT_TIME_ZONE.
+	Function gofunction.Props
+	// Schedule is a cron(...) expression, evaluated in TimeZone.
+	Schedule      string
+	TimeZone      string
+	RetryAttempts int
+	ReportEmails  []string
+	// Key encrypts the reports topic and the dead-letter queue.
+	Key awskms.IKey
+}
+
+// Batch is the scheduled job.
+type Batch struct {
+	constructs.Construct
+	Function        *gofunction.Function
+	Schedule        awsscheduler.Schedule
+	DeadLetterQueue awssqs.Queue
+	ReportsTopic    awssns.Topic
+	Alarms          []awscloudwatch.Alarm
+}
+
+// New creates the job.
+func New(scope constructs.Construct, id string, props Props) *Batch {
+	this := constructs.NewConstruct(scope, jsii.String(id))
+	b := &Batch{Construct: this}
+
+	b.ReportsTopic = awssns.NewTopic(this, jsii.String("ReportsTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("Daily sales report"),
+		MasterKey:   props.Key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	for _, email := range props.ReportEmails {
+		b.ReportsTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
+	}
+
+	fn := props.Function
+	env := map[string]string{"REPORTS_TOPIC_ARN": *b.ReportsTopic.TopicArn(), "REPORT_TIME_ZONE": props.TimeZone}
+	for k, v := range fn.Environment {
+		env[k] = v
+	}
+	fn.Environment = env
+	b.Function = gofunction.New(this, "Function", fn)
+	b.ReportsTopic.GrantPublish(b.Function.Function)
+	checks.Suppress(b.Function.Function, "AwsSolutions-IAM5",
+		"kms:GenerateDataKey* comes from the CDK's grantPublish on the encrypted reports topic: it names the GenerateDataKey variants SNS may call, on that one key only.",
+		"Action::kms:GenerateDataKey*")
+
+	b.DeadLetterQueue = awssqs.NewQueue(this, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: props.Key,
+		EnforceSSL:          jsii.Bool(true),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+	})
+	checks.Suppress(b.DeadLetterQueue, "AwsSolutions-SQS3",
+		"This queue is itself a dead-letter queue: the one the scheduler uses for invocations that fail after their retries.")
+	role := awsiam.NewRole(this, jsii.String("SchedulerRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil),
+		Description: jsii.String("Lets EventBridge Scheduler invoke the daily report and use its dead-letter queue"),
+	})
+	b.Schedule = awsscheduler.NewSchedule(this, jsii.String("Schedule"), &awsscheduler.ScheduleProps{
+		Description: jsii.String("The daily sales report"),
+		Schedule:    awsscheduler.ScheduleExpression_Expression(jsii.String(props.Schedule), awscdk.TimeZone_Of(jsii.String(props.TimeZone))),
+		Target: awsschedulertargets.NewLambdaInvoke(b.Function.Function, &awsschedulertargets.ScheduleTargetBaseProps{
+			Role:            role,
+			DeadLetterQueue: b.DeadLetterQueue,
+			RetryAttempts:   jsii.Number(props.RetryAttempts),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(6)),
+			Input:           awsscheduler.ScheduleTargetInput_FromObject(map[string]any{}),
+		}),
+	})
+
+	// After the schedule: its grant creates the policy this suppression must cover.
+	checks.Suppress(role, "AwsSolutions-IAM5",
+		"The CDK grants lambda:InvokeFunction on the report function and on <function ARN>:* (its versions and aliases), nothing else.",
+		"/^Resource::<.*Function.*\\.Arn>:\\*$/")
+
+	b.Alarms = append(b.Alarms,
+		b.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
+		}).CreateAlarm(this, jsii.String("DeadLetterQueueAlarm"), &awscloudwatch.CreateAlarmOptions{
+			Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			AlarmDescription:   jsii.String("The scheduler could not invoke the daily report after its retries"),
+		}),
+		b.Function.Function.MetricErrors(&awscloudwatch.MetricOptions{
+			Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum"),
+		}).CreateAlarm(this, jsii.String("ErrorsAlarm"), &awscloudwatch.CreateAlarmOptions{
+			Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			AlarmDescription:   jsii.String("The daily report failed: no report today unless it is rerun (README)"),
+		}),
+	)
+	return b
+}

@@ -1,0 +1,177 @@
+// Package gofunction builds a Go Lambda function: provided.al2023 on arm64, a
+// binary named bootstrap built reproducibly by `cdk synth`, a log group with a
+// retention set on purpose, and, in a VPC, a security group that allows nothing
+// out but HTTPS until a tier grants more.
+package gofunction
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/logs"
+)
+
+// Props configure a function.
+type Props struct {
+	// SourceDir is the module root; Package the function's main package in it,
+	// e.g. "./lambdas/inventory".
+	SourceDir   string
+	Package     string
+	Description string
+	Environment map[string]string
+	// Timeout in seconds (default 30) and MemoryMiB (default 256).
+	Timeout   int
+	MemoryMiB int
+	// Vpc and Subnets put the function in the VPC; nil keeps it outside.
+	Vpc     awsec2.IVpc
+	Subnets *awsec2.SubnetSelection
+
+	LogRetentionDays int
+	RemovalPolicy    awscdk.RemovalPolicy
+}
+
+// Function is a Go Lambda function.
+type Function struct {
+	constructs.Construct
+	Function awslambda.Function
+	LogGroup awslogs.LogGroup
+	// SecurityGroup is nil outside a VPC.
+	SecurityGroup awsec2.SecurityGroup
+}
+
+// Connections lets other tiers admit the function (in a VPC).
+func (f *Function) Connections() awsec2.Connections { return f.Function.Connections() }
+
+// New creates the function.
+func New(scope constructs.Construct, id string, props Props) *Function {
+	this := constructs.NewConstruct(scope, jsii.String(id))
+	f := &Function{Construct: this}
+	timeout, memory := props.Timeout, props.MemoryMiB
+	if timeout == 0 {
+		timeout = 30
+	}
+	if memory == 0 {
+		memory = 256
+	}
+	f.LogGroup = logs.NewGroup(this, "Logs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy})
+
+	env := map[string]*string{}
+	for k, v := range props.Environment {
+		env[k] = jsii.String(v)
+	}
+	fnProps := &awslambda.FunctionProps{
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          code(props.SourceDir, props.Package),
+		Description:   jsii.String(props.Description),
+		Environment:   &env,
+		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeout)),
+		MemorySize:    jsii.Number(memory),
+		LogGroup:      f.LogGroup,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+	}
+	if props.Vpc != nil {
+		f.SecurityGroup = awsec2.NewSecurityGroup(this, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+			Vpc:              props.Vpc,
+			Description:      jsii.String(props.Description + ": HTTPS to AWS APIs, and what a tier grants"),
+			AllowAllOutbound: jsii.Bool(false),
+		})
+		f.SecurityGroup.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("AWS APIs through NAT"), nil)
+		fnProps.Vpc = props.Vpc
+		fnProps.VpcSubnets = props.Subnets
+		fnProps.SecurityGroups = &[]awsec2.ISecurityGroup{f.SecurityGroup}
+	}
+	f.Function = awslambda.NewFunction(this, jsii.String("Resource"), fnProps)
+
+	managed := []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+	if props.Vpc != nil {
+		managed = append(managed, "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+	}
+	checks.Suppress(f.Function, "AwsSolutions-IAM4",
+		"AWSLambdaBasicExecutionRole (write its own logs) and AWSLambdaVPCAccessExecutionRole (manage its ENIs, which IAM cannot scope below *) are the policies AWS documents for every Lambda function; the function's own permissions are granted separately and scoped.",
+		managed...)
+	return f
+}
+
+// code is the function's asset: the bootstrap binary built by local bundling. Its
+// hash is the binary's (OUTPUT), so a change anywhere in the code the function
+// imports deploys it, and the reproducible build makes the hash the same on every
+// machine. Tests that skip bundling get a placeholder hash and never build.
+func code(sourceDir, pkg string) awslambda.AssetCode {
+	return awslambda.Code_FromAsset(jsii.String(filepath.Join(sourceDir, pkg)), &awss3assets.AssetOptions{
+		AssetHashType: awscdk.AssetHashType_OUTPUT,
+		Bundling: &awscdk.BundlingOptions{
+			// Used only if the local build fails; this starter never needs Docker.
+			Image: awscdk.DockerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/golang:1.25")),
+			Local: &goBuild{sourceDir: sourceDir, pkg: pkg},
+		},
+	})
+}
+
+// goBuild is the local bundler: it builds every function of the folder in one
+// `go build` (the packages build in parallel), once per synth, and copies the one
+// asked for as bootstrap.
+type goBuild struct {
+	sourceDir, pkg string
+}
+
+// TryBundle implements awscdk.ILocalBundling.
+func (b *goBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	binaries, err := buildAll(b.sourceDir, filepath.Dir(b.pkg))
+	if err == nil {
+		err = copyFile(filepath.Join(binaries, filepath.Base(b.pkg)), filepath.Join(*outputDir, "bootstrap"))
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gofunction: building %s: %v\n", b.pkg, err)
+		return jsii.Bool(false)
+	}
+	return jsii.Bool(true)
+}
+
+var (
+	buildMu sync.Mutex
+	built   = map[string]error{}
+)
+
+// buildAll builds every main package below folder into sourceDir/bin/<folder>,
+// reproducibly: no paths, no VCS stamp, no build ID, no cgo, linux/arm64.
+func buildAll(sourceDir, folder string) (string, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	out := filepath.Join(sourceDir, "bin", filepath.Base(folder))
+	key := sourceDir + "|" + folder
+	if err, done := built[key]; done {
+		return out, err
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-o", out+string(os.PathSeparator), "./"+filepath.ToSlash(folder)+"/...")
+	cmd.Dir = sourceDir
+	// The go toolchain needs the environment (PATH, caches, proxy); the target is fixed.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOFLAGS=")
+	if output, err := cmd.CombinedOutput(); err != nil {
+		built[key] = fmt.Errorf("%v\n%s", err, output)
+	} else {
+		built[key] = nil
+	}
+	return out, built[key]
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
+}

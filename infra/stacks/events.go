@@ -1,0 +1,153 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/batch"
+	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/database"
+	"github.com/example/scalable-web/infra/gofunction"
+	"github.com/example/scalable-web/infra/messaging"
+	"github.com/example/scalable-web/infra/removal"
+	"github.com/example/scalable-web/internal/orderevents"
+	"github.com/example/scalable-web/internal/schema"
+)
+
+// Events is the stateless stack of asynchronous work: the schema migration, the
+// order-event fan-out and its consumers, and the daily report.
+type Events struct {
+	awscdk.Stack
+	Migration *gofunction.Function
+	Schema    awscdk.CustomResource
+	Messaging *messaging.Messaging
+	Consumers map[string]*gofunction.Function
+	Report    *batch.Batch
+}
+
+// NewEvents creates the events stack on top of the stateful one.
+func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceDir string, stateful *Stateful) *Events {
+	stack := awscdk.NewStack(scope, jsii.String(id), stackProps(cfg, "Events: schema migration, order-event fan-out and consumers, daily report"))
+	// Said up front, so that grants on the stateful stack's KMS keys name the account
+	// in the key policy instead of this stack's roles, which would make a cycle.
+	stack.AddStackDependency(stateful.Stack, jsii.String("references the network, database and buckets"))
+	e := &Events{Stack: stack, Consumers: map[string]*gofunction.Function{}}
+	db, net, data := stateful.Database, stateful.Network, stateful.Storage
+	policy := removal.Policy(cfg.RemovalPolicy)
+	function := func(pkg, description string, env map[string]string, inVPC bool) gofunction.Props {
+		p := gofunction.Props{
+			SourceDir: sourceDir, Package: pkg, Description: description, Environment: env,
+			Timeout: cfg.Messaging.ConsumerTimeoutSeconds, LogRetentionDays: cfg.Messaging.LogRetentionDays, RemovalPolicy: policy,
+		}
+		if inVPC {
+			p.Vpc, p.Subnets = net.Vpc, net.App
+		}
+		return p
+	}
+	// database lets a function read the admin secret and reach PostgreSQL. The rule is
+	// said from the function's side, so the CDK keeps both halves (its egress, the
+	// database's ingress) in this stack and the stateful stack never names it.
+	database := func(fn *gofunction.Function) {
+		db.Secret.GrantRead(fn.Function, nil)
+		fn.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String(*fn.Function.Node().Path()))
+	}
+
+	// The schema first: a custom resource runs the migrations whenever they change,
+	// and the consumers wait for it, so no code runs against an older schema.
+	migrate := function("./lambdas/migrate", "Applies the database migrations at deploy time",
+		map[string]string{"DB_SECRET_ARN": *db.Secret.SecretArn()}, true)
+	migrate.Timeout = 300
+	e.Migration = gofunction.New(stack, "Migration", migrate)
+	database(e.Migration)
+	e.Schema = awscdk.NewCustomResource(stack, jsii.String("Schema"), &awscdk.CustomResourceProps{
+		ServiceToken: e.Migration.Function.FunctionArn(),
+		ResourceType: jsii.String("Custom::Schema"),
+		Properties:   &map[string]any{"Fingerprint": schema.Fingerprint()},
+	})
+
+	subscribers := make([]messaging.Subscriber, 0, len(orderevents.Subscribers))
+	for _, name := range orderevents.SubscriberNames() {
+		var types []string
+		for _, t := range orderevents.Subscribers[name] {
+			types = append(types, string(t))
+		}
+		subscribers = append(subscribers, messaging.Subscriber{Name: name, EventTypes: types, VisibilityTimeoutSeconds: 6 * cfg.Messaging.ConsumerTimeoutSeconds})
+	}
+	e.Messaging = messaging.New(stack, "Messaging", messaging.Props{
+		Subscribers:               subscribers,
+		FilterAttribute:           orderevents.TypeAttribute,
+		MaxReceiveCount:           cfg.Messaging.MaxReceiveCount,
+		OldestMessageAlarmSeconds: cfg.Messaging.OldestMessageAlarmSeconds,
+		RemovalPolicy:             policy,
+	})
+
+	writer := map[string]string{"DB_SECRET_ARN": *db.Secret.SecretArn(), "DB_WRITER_HOST": *db.WriterEndpoint}
+	notify := "Emails customers about their orders"
+	notifyEnv := map[string]string{"SENDER_EMAIL": cfg.Messaging.SenderEmail}
+	if cfg.Messaging.SenderEmail == "" {
+		notify += " (no SES sender in this stage: logs the messages instead)"
+	}
+	for k, v := range writer {
+		notifyEnv[k] = v
+	}
+	consumers := map[string]gofunction.Props{
+		"inventory":     function("./lambdas/inventory", "Takes and gives back stock for order events", writer, true),
+		"notifications": function("./lambdas/notifications", notify, notifyEnv, true),
+		"analytics":     function("./lambdas/analytics", "Archives every order event to S3 for Athena", map[string]string{"EVENTS_BUCKET": *data.Events.BucketName()}, false),
+	}
+	for _, name := range orderevents.SubscriberNames() {
+		props, ok := consumers[name]
+		if !ok {
+			panic(fmt.Sprintf("stacks: no consumer for subscriber %q", name))
+		}
+		fn := gofunction.New(stack, consumerID(name), props)
+		fn.Function.AddEventSource(awslambdaeventsources.NewSqsEventSource(e.Messaging.Queues[name], &awslambdaeventsources.SqsEventSourceProps{
+			BatchSize:               jsii.Number(10),
+			MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(1)),
+			ReportBatchItemFailures: jsii.Bool(true),
+		}))
+		fn.Function.Node().AddDependency(e.Schema)
+		e.Consumers[name] = fn
+	}
+	database(e.Consumers["inventory"])
+	database(e.Consumers["notifications"])
+	if sender := cfg.Messaging.SenderEmail; sender != "" {
+		e.Consumers["notifications"].Function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("ses:SendEmail"),
+			Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ses"), Resource: jsii.String("identity"), ResourceName: jsii.String(sender)})),
+		}))
+	}
+	archive := e.Consumers["analytics"].Function
+	data.Events.GrantPut(archive, jsii.String("events/*"))
+	checks.Suppress(archive, "AwsSolutions-IAM5",
+		"Scoped by the CDK's grantPut to the events/ prefix of the archive bucket: the function writes one object per event under it (s3:Abort* lets it abandon a failed upload).",
+		"Action::s3:Abort*", "/^Resource::.*\\/events\\/\\*$/")
+
+	e.Report = batch.New(stack, "DailyReport", batch.Props{
+		Function: function("./lambdas/dailyreport", "Reports the sales of the day before from a read replica",
+			map[string]string{"DB_SECRET_ARN": *db.Secret.SecretArn(), "DB_READER_HOST": db.ReaderName, "REPORTS_BUCKET": *data.Reports.BucketName()}, true),
+		Schedule:      cfg.Batch.Schedule,
+		TimeZone:      cfg.Batch.TimeZone,
+		RetryAttempts: cfg.Batch.RetryAttempts,
+		ReportEmails:  cfg.Batch.ReportEmails,
+		Key:           e.Messaging.TopicKey,
+	})
+	database(e.Report.Function)
+	data.Reports.GrantPut(e.Report.Function.Function, jsii.String("reports/*"))
+	checks.Suppress(e.Report.Function.Function, "AwsSolutions-IAM5",
+		"Scoped by the CDK's grantPut to the reports/ prefix of the reports bucket (s3:Abort* lets it abandon a failed upload).",
+		"Action::s3:Abort*", "/^Resource::.*\\/reports\\/\\*$/")
+	return e
+}
+
+// consumerID is the construct ID of a subscriber's function, e.g. "InventoryConsumer".
+func consumerID(name string) string {
+	return string(name[0]-'a'+'A') + name[1:] + "Consumer"
+}
