@@ -145,3 +145,14 @@ func tlsFor(host string, mode TLS) (*tls.Config, error) {
 		},
 	}, nil
 }
+
+// OpenFromSecret is FromSecret then Open: a pool of at most maxConns connections to
+// host (or the secret's host) as the secret's user. A Lambda wants 1 or 2.
+func OpenFromSecret(ctx context.Context, sm SecretReader, arn, host string, mode TLS, maxConns int32) (*pgxpool.Pool, error) {
+	c, err := FromSecret(ctx, sm, arn, host, mode)
+	if err != nil {
+		return nil, err
+	}
+	c.MaxConns = maxConns
+	return Open(ctx, c)
+}

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"testing"
+
+	"github.com/example/scalable-web/internal/sqstest"
 )
 
 // BenchmarkHandlerPerMessage is the handler's own cost per message (decode,
 // validate, compose, log) with its output in memory.
 func BenchmarkHandlerPerMessage(b *testing.B) {
-	batch := fixture(b, "batch-of-ten-one-poison.json")
+	batch := sqstest.Fixture(b, "batch-of-ten-one-poison.json")
 	h := Handler{Archive: bucket{}, Log: quiet}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -5,12 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
+	"github.com/example/scalable-web/internal/sqstest"
 )
 
 // bucket is an in-memory Archive.
@@ -23,22 +21,9 @@ func (b bucket) Put(_ context.Context, key string, body []byte) error {
 
 var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
 
-func fixture(t testing.TB, name string) events.SQSEvent {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e events.SQSEvent
-	if err := json.Unmarshal(b, &e); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
 func TestPoisonMessageInABatchOfTen(t *testing.T) {
 	b := bucket{}
-	resp, _ := Handler{Archive: b, Log: quiet}.Handle(context.Background(), fixture(t, "batch-of-ten-one-poison.json"))
+	resp, _ := Handler{Archive: b, Log: quiet}.Handle(context.Background(), sqstest.Fixture(t, "batch-of-ten-one-poison.json"))
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "msg-06" {
 		t.Errorf("got failures %v, want exactly msg-06", resp.BatchItemFailures)
 	}
@@ -57,7 +42,7 @@ func TestPoisonMessageInABatchOfTen(t *testing.T) {
 
 func TestDuplicateDeliveryWritesOneObject(t *testing.T) {
 	b := bucket{}
-	Handler{Archive: b, Log: quiet}.Handle(context.Background(), fixture(t, "duplicate-delivery.json"))
+	Handler{Archive: b, Log: quiet}.Handle(context.Background(), sqstest.Fixture(t, "duplicate-delivery.json"))
 	if len(b) != 1 {
 		t.Errorf("archived %d objects for one event delivered twice, want 1", len(b))
 	}
@@ -65,7 +50,7 @@ func TestDuplicateDeliveryWritesOneObject(t *testing.T) {
 
 func TestInvalidEventsAreNotArchived(t *testing.T) {
 	b := bucket{}
-	resp, _ := Handler{Archive: b, Log: quiet}.Handle(context.Background(), fixture(t, "invalid-events.json"))
+	resp, _ := Handler{Archive: b, Log: quiet}.Handle(context.Background(), sqstest.Fixture(t, "invalid-events.json"))
 	if len(resp.BatchItemFailures) != 4 || len(b) != 0 {
 		t.Errorf("got %d failures and %d objects, want 4 and 0", len(resp.BatchItemFailures), len(b))
 	}

@@ -32,13 +32,7 @@ func main() {
 		os.Exit(1)
 	}
 	// The reader name is a CNAME the RDS certificate does not name: verify the chain.
-	db, err := pg.FromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_READER_HOST"), pg.VerifyCA)
-	if err != nil {
-		log.Error("database secret", slog.String("error", err.Error()))
-		os.Exit(1)
-	}
-	db.MaxConns = 1
-	pool, err := pg.Open(ctx, db)
+	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_READER_HOST"), pg.VerifyCA, 1)
 	if err != nil {
 		log.Error("database", slog.String("error", err.Error()))
 		os.Exit(1)

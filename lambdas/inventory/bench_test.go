@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"testing"
+
+	"github.com/example/scalable-web/internal/sqstest"
 )
 
 // BenchmarkHandlerPerMessage is the handler's own cost per message (decode,
 // validate, log), with the stock in memory: the floor under every delivery.
 func BenchmarkHandlerPerMessage(b *testing.B) {
-	batch := fixture(b, "batch-of-ten-one-poison.json")
+	batch := sqstest.Fixture(b, "batch-of-ten-one-poison.json")
 	h := Handler{Stock: &memoryStock{}, Log: quiet}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -21,7 +23,7 @@ func BenchmarkHandlerPerMessage(b *testing.B) {
 // transaction per event, as in AWS (where the network adds its round trips).
 func BenchmarkPostgresPerMessage(b *testing.B) {
 	db, h := seedB(b)
-	batch := fixture(b, "order-placed.json")
+	batch := sqstest.Fixture(b, "order-placed.json")
 	b.ResetTimer()
 	for i := range b.N {
 		// A fresh event ID each time, so every message does the work.

@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/example/scalable-web/internal/orderevents"
+	"github.com/example/scalable-web/internal/sqstest"
 )
 
 // memoryStock is an in-memory Stock: it counts what it was asked to apply.
@@ -28,36 +24,15 @@ func (m *memoryStock) Apply(_ context.Context, e orderevents.Event) (Outcome, er
 	return Applied, nil
 }
 
-func fixture(t testing.TB, name string) events.SQSEvent {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e events.SQSEvent
-	if err := json.Unmarshal(b, &e); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
 var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
-
-func failed(resp events.SQSEventResponse) []string {
-	var ids []string
-	for _, f := range resp.BatchItemFailures {
-		ids = append(ids, f.ItemIdentifier)
-	}
-	return ids
-}
 
 func TestPoisonMessageInABatchOfTen(t *testing.T) {
 	stock := &memoryStock{}
-	resp, err := Handler{Stock: stock, Log: quiet}.Handle(context.Background(), fixture(t, "batch-of-ten-one-poison.json"))
+	resp, err := Handler{Stock: stock, Log: quiet}.Handle(context.Background(), sqstest.Fixture(t, "batch-of-ten-one-poison.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := failed(resp); len(got) != 1 || got[0] != "msg-06" {
+	if got := sqstest.Failed(resp); len(got) != 1 || got[0] != "msg-06" {
 		t.Errorf("got failures %v, want exactly [msg-06]", got)
 	}
 	if len(stock.applied) != 9 {
@@ -67,8 +42,8 @@ func TestPoisonMessageInABatchOfTen(t *testing.T) {
 
 func TestInvalidEventsFailOneByOne(t *testing.T) {
 	stock := &memoryStock{}
-	resp, _ := Handler{Stock: stock, Log: quiet}.Handle(context.Background(), fixture(t, "invalid-events.json"))
-	if got := failed(resp); len(got) != 4 {
+	resp, _ := Handler{Stock: stock, Log: quiet}.Handle(context.Background(), sqstest.Fixture(t, "invalid-events.json"))
+	if got := sqstest.Failed(resp); len(got) != 4 {
 		t.Errorf("got failures %v, want all 4 (unknown type, missing orderId, zero quantity, not an object)", got)
 	}
 	if len(stock.applied) != 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/example/scalable-web/internal/sqstest"
 	"github.com/example/scalable-web/internal/testdb"
 )
 
@@ -44,12 +45,12 @@ func stockOf(t *testing.T, db *testdb.DB, product int) int {
 
 func TestDuplicateDeliveryChangesStockOnce(t *testing.T) {
 	db, h := seed(t)
-	resp, _ := h.Handle(context.Background(), fixture(t, "duplicate-delivery.json"))
-	if got := failed(resp); len(got) != 0 {
+	resp, _ := h.Handle(context.Background(), sqstest.Fixture(t, "duplicate-delivery.json"))
+	if got := sqstest.Failed(resp); len(got) != 0 {
 		t.Fatalf("failures %v", got)
 	}
 	// And once more, as SQS may redeliver a whole batch.
-	h.Handle(context.Background(), fixture(t, "duplicate-delivery.json"))
+	h.Handle(context.Background(), sqstest.Fixture(t, "duplicate-delivery.json"))
 	if got := stockOf(t, db, 1); got != 7 {
 		t.Errorf("toothbrushes: got %d, want 10 - 3 = 7", got)
 	}
@@ -60,8 +61,8 @@ func TestDuplicateDeliveryChangesStockOnce(t *testing.T) {
 
 func TestPoisonMessageInABatchOfTenAgainstPostgres(t *testing.T) {
 	db, h := seed(t)
-	resp, _ := h.Handle(context.Background(), fixture(t, "batch-of-ten-one-poison.json"))
-	if got := failed(resp); len(got) != 1 || got[0] != "msg-06" {
+	resp, _ := h.Handle(context.Background(), sqstest.Fixture(t, "batch-of-ten-one-poison.json"))
+	if got := sqstest.Failed(resp); len(got) != 1 || got[0] != "msg-06" {
 		t.Errorf("got failures %v, want exactly [msg-06]", got)
 	}
 	if got := stockOf(t, db, 1); got != 1 {
@@ -71,8 +72,8 @@ func TestPoisonMessageInABatchOfTenAgainstPostgres(t *testing.T) {
 
 func TestShortageIsRecordedNotRetried(t *testing.T) {
 	db, h := seed(t)
-	resp, _ := h.Handle(context.Background(), fixture(t, "order-short-of-stock.json"))
-	if got := failed(resp); len(got) != 0 {
+	resp, _ := h.Handle(context.Background(), sqstest.Fixture(t, "order-short-of-stock.json"))
+	if got := sqstest.Failed(resp); len(got) != 0 {
 		t.Errorf("got failures %v: a shortage must not be retried", got)
 	}
 	if got := stockOf(t, db, 1); got != 10 {
@@ -86,8 +87,8 @@ func TestShortageIsRecordedNotRetried(t *testing.T) {
 func TestCancellationGivesBackWhatTheOrderTook(t *testing.T) {
 	db, h := seed(t)
 	for _, f := range []string{"order-placed.json", "order-cancelled.json", "order-cancelled.json"} {
-		if resp, _ := h.Handle(context.Background(), fixture(t, f)); len(resp.BatchItemFailures) != 0 {
-			t.Fatalf("%s: failures %v", f, failed(resp))
+		if resp, _ := h.Handle(context.Background(), sqstest.Fixture(t, f)); len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s: failures %v", f, sqstest.Failed(resp))
 		}
 	}
 	if got := stockOf(t, db, 1); got != 10 {

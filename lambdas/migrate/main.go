@@ -44,12 +44,7 @@ func migrate(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("aws config: %w", err)
 	}
-	db, err := pg.FromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), "", pg.VerifyFull)
-	if err != nil {
-		return 0, err
-	}
-	db.MaxConns = 1
-	pool, err := pg.Open(ctx, db)
+	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), "", pg.VerifyFull, 1)
 	if err != nil {
 		return 0, err
 	}

@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/example/scalable-web/internal/orderevents"
+	"github.com/example/scalable-web/internal/sqstest"
 	"github.com/example/scalable-web/internal/testdb"
 )
 
@@ -37,22 +33,9 @@ func (alwaysOnce) Do(_ context.Context, _ string, do func() error) (bool, error)
 
 var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
 
-func fixture(t testing.TB, name string) events.SQSEvent {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e events.SQSEvent
-	if err := json.Unmarshal(b, &e); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
 func TestPoisonMessageInABatchOfTen(t *testing.T) {
 	out := &outbox{}
-	resp, _ := Handler{Sender: out, Once: alwaysOnce{}, Log: quiet}.Handle(context.Background(), fixture(t, "batch-of-ten-one-poison.json"))
+	resp, _ := Handler{Sender: out, Once: alwaysOnce{}, Log: quiet}.Handle(context.Background(), sqstest.Fixture(t, "batch-of-ten-one-poison.json"))
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "msg-06" {
 		t.Errorf("got failures %v, want exactly msg-06", resp.BatchItemFailures)
 	}
@@ -63,7 +46,7 @@ func TestPoisonMessageInABatchOfTen(t *testing.T) {
 
 func TestInvalidEventsAreNotSent(t *testing.T) {
 	out := &outbox{}
-	resp, _ := Handler{Sender: out, Once: alwaysOnce{}, Log: quiet}.Handle(context.Background(), fixture(t, "invalid-events.json"))
+	resp, _ := Handler{Sender: out, Once: alwaysOnce{}, Log: quiet}.Handle(context.Background(), sqstest.Fixture(t, "invalid-events.json"))
 	if len(resp.BatchItemFailures) != 4 || len(out.sent) != 0 {
 		t.Errorf("got %d failures and %d sent, want 4 and 0", len(resp.BatchItemFailures), len(out.sent))
 	}
@@ -87,7 +70,7 @@ func TestDuplicateDeliverySendsOnce(t *testing.T) {
 	out := &outbox{}
 	h := Handler{Sender: out, Once: PostgresOnce{DB: db.Primary}, Log: quiet}
 	for range 2 {
-		if resp, _ := h.Handle(context.Background(), fixture(t, "duplicate-delivery.json")); len(resp.BatchItemFailures) != 0 {
+		if resp, _ := h.Handle(context.Background(), sqstest.Fixture(t, "duplicate-delivery.json")); len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("failures %v", resp.BatchItemFailures)
 		}
 	}
@@ -100,11 +83,11 @@ func TestFailedSendIsRetried(t *testing.T) {
 	db := testdb.New(t)
 	out := &outbox{fail: errors.New("ses: throttled")}
 	h := Handler{Sender: out, Once: PostgresOnce{DB: db.Primary}, Log: quiet}
-	if resp, _ := h.Handle(context.Background(), fixture(t, "order-cancelled.json")); len(resp.BatchItemFailures) != 1 {
+	if resp, _ := h.Handle(context.Background(), sqstest.Fixture(t, "order-cancelled.json")); len(resp.BatchItemFailures) != 1 {
 		t.Fatalf("got %v, want the message back on the queue", resp.BatchItemFailures)
 	}
 	out.fail = nil
-	if resp, _ := h.Handle(context.Background(), fixture(t, "order-cancelled.json")); len(resp.BatchItemFailures) != 0 || len(out.sent) != 1 {
+	if resp, _ := h.Handle(context.Background(), sqstest.Fixture(t, "order-cancelled.json")); len(resp.BatchItemFailures) != 0 || len(out.sent) != 1 {
 		t.Errorf("retry: failures %v, sent %d; want it sent now", resp.BatchItemFailures, len(out.sent))
 	}
 }

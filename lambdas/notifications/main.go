@@ -24,13 +24,7 @@ func main() {
 		log.Error("aws config", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	db, err := pg.FromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_WRITER_HOST"), pg.VerifyFull)
-	if err != nil {
-		log.Error("database secret", slog.String("error", err.Error()))
-		os.Exit(1)
-	}
-	db.MaxConns = 2
-	pool, err := pg.Open(ctx, db)
+	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_WRITER_HOST"), pg.VerifyFull, 2)
 	if err != nil {
 		log.Error("database", slog.String("error", err.Error()))
 		os.Exit(1)
