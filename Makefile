@@ -17,7 +17,7 @@ CDK_FLAGS := --no-notices -c stage=$(STAGE)
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps synth synth-all test services services-stop lint bench diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps synth synth-all test run-local stop-local services services-stop lint bench diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -44,6 +44,12 @@ lint: ## gofmt, go vet, and go.mod/go.sum tidy
 	@unformatted=$$(gofmt -l $(GO_FILES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+
+run-local: ## run the service on loopback against local PostgreSQL + replica, Redis and goaws
+	bash scripts/run-local.sh
+
+stop-local: ## stop what run-local started
+	bash scripts/stop-local.sh
 
 services: ## start the local services for go test by hand (. .services/env; stop with services-stop)
 	bash scripts/services.sh start

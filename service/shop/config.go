@@ -1,0 +1,95 @@
+package shop
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+)
+
+// Config is the service's configuration, read from the environment at start-up.
+type Config struct {
+	Addr string // SHOP_ADDR, default :8080
+
+	// In AWS: DB_SECRET_ARN (the RDS secret), DB_WRITER_HOST and DB_READER_HOST,
+	// TLS verified. Locally: DATABASE_URL and REPLICA_URL, on loopback.
+	DBSecretARN, DBWriterHost, DBReaderHost string
+	DatabaseURL, ReplicaURL                 string
+	ReplicaMaxLag                           time.Duration // REPLICA_MAX_LAG, default 30s
+
+	RedisAddr          string // REDIS_ADDR host:port; empty turns the cache off
+	RedisTLS           bool   // REDIS_TLS=true in AWS
+	RedisAuthSecretARN string // REDIS_AUTH_SECRET_ARN: the AUTH token, in AWS
+	CacheTTL           time.Duration
+	CacheJitter        time.Duration
+
+	EventsTopicARN string // EVENTS_TOPIC_ARN
+
+	// Drain is how long shutdown waits for requests in flight: the ALB's
+	// deregistration delay.
+	Drain      time.Duration
+	AdminToken string // ADMIN_TOKEN; empty turns the admin route off
+}
+
+// Load reads the configuration with getenv and reports every problem at once.
+func Load(getenv func(string) string) (Config, error) {
+	var problems []string
+	duration := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			problems = append(problems, fmt.Sprintf("%s %q: want a duration such as 30s", name, v))
+			return def
+		}
+		return d
+	}
+	c := Config{
+		Addr:               or(getenv("SHOP_ADDR"), ":8080"),
+		DBSecretARN:        getenv("DB_SECRET_ARN"),
+		DBWriterHost:       getenv("DB_WRITER_HOST"),
+		DBReaderHost:       getenv("DB_READER_HOST"),
+		DatabaseURL:        getenv("DATABASE_URL"),
+		ReplicaURL:         getenv("REPLICA_URL"),
+		ReplicaMaxLag:      duration("REPLICA_MAX_LAG", 30*time.Second),
+		RedisAddr:          getenv("REDIS_ADDR"),
+		RedisTLS:           getenv("REDIS_TLS") == "true",
+		RedisAuthSecretARN: getenv("REDIS_AUTH_SECRET_ARN"),
+		CacheTTL:           duration("CACHE_TTL", 5*time.Minute),
+		CacheJitter:        duration("CACHE_JITTER", time.Minute),
+		EventsTopicARN:     getenv("EVENTS_TOPIC_ARN"),
+		Drain:              duration("DRAIN_TIMEOUT", 20*time.Second),
+		AdminToken:         getenv("ADMIN_TOKEN"),
+	}
+	switch {
+	case c.DBSecretARN == "" && c.DatabaseURL == "":
+		problems = append(problems, "DB_SECRET_ARN or DATABASE_URL: want one of them (the RDS secret in AWS, a URL locally)")
+	case c.DBSecretARN != "" && c.DatabaseURL != "":
+		problems = append(problems, "DB_SECRET_ARN and DATABASE_URL: want only one")
+	}
+	if c.RedisAddr != "" {
+		if _, _, err := net.SplitHostPort(c.RedisAddr); err != nil {
+			problems = append(problems, fmt.Sprintf("REDIS_ADDR %q: want host:port", c.RedisAddr))
+		}
+	}
+	if !strings.HasPrefix(c.EventsTopicARN, "arn:") {
+		problems = append(problems, fmt.Sprintf("EVENTS_TOPIC_ARN %q: want the order-event topic's ARN", c.EventsTopicARN))
+	}
+	if c.CacheTTL == 0 {
+		problems = append(problems, "CACHE_TTL: want more than 0")
+	}
+	if len(problems) > 0 {
+		return Config{}, errors.New("configuration: " + strings.Join(problems, "; "))
+	}
+	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

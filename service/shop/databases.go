@@ -1,0 +1,78 @@
+package shop
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Databases routes queries: writes and read-your-own-write to the primary, other
+// reads to the replicas while they are reachable and not lagging beyond a bound.
+type Databases struct {
+	Primary *pgxpool.Pool
+	// Replica is the pool on the reader name; nil means read from the primary.
+	Replica *pgxpool.Pool
+	// MaxLag is how far behind the primary a replica may be and still serve reads.
+	MaxLag time.Duration
+	Log    *slog.Logger
+
+	replicaOK atomic.Bool
+	lag       atomic.Int64 // nanoseconds, last measured
+}
+
+// Reader is the pool plain reads go to now.
+func (d *Databases) Reader() *pgxpool.Pool {
+	if d.Replica != nil && d.replicaOK.Load() {
+		return d.Replica
+	}
+	return d.Primary
+}
+
+// ReplicaState reports whether reads use the replica, and its last lag.
+func (d *Databases) ReplicaState() (inUse bool, lag time.Duration) {
+	return d.Replica != nil && d.replicaOK.Load(), time.Duration(d.lag.Load())
+}
+
+// WatchReplica checks the replica every interval until ctx ends, and logs once
+// each time it starts or stops serving reads.
+func (d *Databases) WatchReplica(ctx context.Context, interval time.Duration) {
+	if d.Replica == nil {
+		return
+	}
+	d.checkReplica(ctx)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			d.checkReplica(ctx)
+		}
+	}
+}
+
+// replicaLag is 0 when the replica has replayed all it received, otherwise the
+// age of the last transaction it replayed.
+const replicaLag = `SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+	ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END`
+
+func (d *Databases) checkReplica(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	var seconds float64
+	err := d.Replica.QueryRow(ctx, replicaLag).Scan(&seconds)
+	lag := time.Duration(seconds * float64(time.Second))
+	d.lag.Store(int64(lag))
+	ok := err == nil && lag <= d.MaxLag
+	if was := d.replicaOK.Swap(ok); was != ok {
+		if ok {
+			d.Log.Info("replica serves reads again", slog.Duration("lag", lag))
+		} else {
+			d.Log.Warn("replica out of use: reads go to the primary", slog.Duration("lag", lag), slog.Any("error", err))
+		}
+	}
+}

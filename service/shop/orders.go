@@ -1,0 +1,243 @@
+package shop
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/example/scalable-web/internal/orderevents"
+)
+
+// OrderRequest is the body of POST /api/orders.
+type OrderRequest struct {
+	CustomerEmail string        `json:"customerEmail"`
+	Lines         []LineRequest `json:"lines"`
+}
+
+// LineRequest asks for a quantity of a product; prices come from the catalog.
+type LineRequest struct {
+	ProductID int64 `json:"productId"`
+	Quantity  int   `json:"quantity"`
+}
+
+// Order is a placed order.
+type Order struct {
+	ID            string      `json:"id"`
+	CustomerEmail string      `json:"customerEmail"`
+	Status        string      `json:"status"`
+	TotalCents    int64       `json:"totalCents"`
+	Lines         []OrderLine `json:"lines"`
+	CreatedAt     time.Time   `json:"createdAt"`
+}
+
+// OrderLine is one product of an order at the price it was sold at.
+type OrderLine struct {
+	ProductID      int64 `json:"productId"`
+	Quantity       int   `json:"quantity"`
+	UnitPriceCents int64 `json:"unitPriceCents"`
+}
+
+// ValidationError lists what is wrong with a request, one problem per field.
+type ValidationError struct {
+	Problems []string
+}
+
+func (e *ValidationError) Error() string { return strings.Join(e.Problems, "; ") }
+
+const (
+	maxLines    = 50
+	maxQuantity = 1000
+)
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// Validate reports every problem of r at once.
+func (r OrderRequest) Validate() error {
+	var p []string
+	if at := strings.Index(r.CustomerEmail, "@"); at < 1 || at == len(r.CustomerEmail)-1 || len(r.CustomerEmail) > 254 {
+		p = append(p, fmt.Sprintf("customerEmail %q: want an email address", r.CustomerEmail))
+	}
+	if len(r.Lines) == 0 || len(r.Lines) > maxLines {
+		p = append(p, fmt.Sprintf("lines: want 1 to %d, got %d", maxLines, len(r.Lines)))
+	}
+	for i, l := range r.Lines {
+		if l.ProductID <= 0 {
+			p = append(p, fmt.Sprintf("lines[%d].productId %d: want a product ID", i, l.ProductID))
+		}
+		if l.Quantity < 1 || l.Quantity > maxQuantity {
+			p = append(p, fmt.Sprintf("lines[%d].quantity %d: want 1 to %d", i, l.Quantity, maxQuantity))
+		}
+	}
+	if len(p) > 0 {
+		return &ValidationError{Problems: p}
+	}
+	return nil
+}
+
+// Orders writes orders to the primary, each with its OrderPlaced event in the
+// outbox in the same transaction: an order is never without its event.
+type Orders struct {
+	DB           *Databases
+	QueryTimeout time.Duration
+}
+
+// Place validates r and writes the order. With an idempotency key, a request seen
+// before returns its order and created false, and writes nothing.
+func (o *Orders) Place(ctx context.Context, r OrderRequest, idempotencyKey string) (order Order, created bool, err error) {
+	if err := r.Validate(); err != nil {
+		return Order{}, false, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.QueryTimeout)
+	defer cancel()
+	tx, err := o.DB.Primary.Begin(ctx)
+	if err != nil {
+		return Order{}, false, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+
+	key := &idempotencyKey
+	if idempotencyKey == "" {
+		key = nil
+	}
+	if key != nil {
+		var id string
+		err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE idempotency_key = $1`, idempotencyKey).Scan(&id)
+		if err == nil {
+			order, err := o.get(ctx, tx, id)
+			return order, false, err
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return Order{}, false, fmt.Errorf("idempotency key: %w", err)
+		}
+	}
+
+	ids := make([]int64, len(r.Lines))
+	for i, l := range r.Lines {
+		ids[i] = l.ProductID
+	}
+	prices := map[int64]int64{}
+	rows, err := tx.Query(ctx, `SELECT id, price_cents FROM products WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return Order{}, false, fmt.Errorf("prices: %w", err)
+	}
+	for rows.Next() {
+		var id, price int64
+		if err := rows.Scan(&id, &price); err != nil {
+			rows.Close()
+			return Order{}, false, err
+		}
+		prices[id] = price
+	}
+	rows.Close()
+	order = Order{ID: newUUID(), CustomerEmail: r.CustomerEmail, Status: "placed"}
+	var missing []string
+	for i, l := range r.Lines {
+		price, ok := prices[l.ProductID]
+		if !ok {
+			missing = append(missing, fmt.Sprintf("lines[%d].productId %d: no such product", i, l.ProductID))
+			continue
+		}
+		order.Lines = append(order.Lines, OrderLine{ProductID: l.ProductID, Quantity: l.Quantity, UnitPriceCents: price})
+		order.TotalCents += price * int64(l.Quantity)
+	}
+	if len(missing) > 0 {
+		return Order{}, false, &ValidationError{Problems: missing}
+	}
+
+	err = tx.QueryRow(ctx, `INSERT INTO orders (id, customer_email, total_cents, idempotency_key) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (idempotency_key) DO NOTHING RETURNING created_at`, order.ID, order.CustomerEmail, order.TotalCents, key).Scan(&order.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// A concurrent request with the same key won: return its order.
+		_ = tx.Rollback(ctx)
+		var id string
+		if err := o.DB.Primary.QueryRow(ctx, `SELECT id FROM orders WHERE idempotency_key = $1`, idempotencyKey).Scan(&id); err != nil {
+			return Order{}, false, fmt.Errorf("idempotency key: %w", err)
+		}
+		order, err := o.Get(ctx, id)
+		return order, false, err
+	}
+	if err != nil {
+		return Order{}, false, fmt.Errorf("insert order: %w", err)
+	}
+	for i, l := range order.Lines {
+		if _, err := tx.Exec(ctx, `INSERT INTO order_lines (order_id, line, product_id, quantity, unit_price_cents) VALUES ($1, $2, $3, $4, $5)`,
+			order.ID, i+1, l.ProductID, l.Quantity, l.UnitPriceCents); err != nil {
+			return Order{}, false, fmt.Errorf("insert line: %w", err)
+		}
+	}
+	event := orderevents.Event{
+		EventID: newUUID(), Type: orderevents.OrderPlaced, OccurredAt: order.CreatedAt.UTC(),
+		OrderID: order.ID, CustomerEmail: order.CustomerEmail, TotalCents: order.TotalCents,
+	}
+	for _, l := range order.Lines {
+		event.Lines = append(event.Lines, orderevents.Line{ProductID: l.ProductID, Quantity: l.Quantity, UnitPriceCents: l.UnitPriceCents})
+	}
+	payload, err := json.Marshal(event)
+	if err != nil {
+		return Order{}, false, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox (event_id, event_type, payload) VALUES ($1, $2, $3)`, event.EventID, event.Type, payload); err != nil {
+		return Order{}, false, fmt.Errorf("insert outbox: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Order{}, false, fmt.Errorf("commit: %w", err)
+	}
+	return order, true, nil
+}
+
+// Get reads an order from the primary: a client that just placed it must see it,
+// whatever a replica has replayed so far (read-your-own-write).
+func (o *Orders) Get(ctx context.Context, id string) (Order, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.QueryTimeout)
+	defer cancel()
+	tx, err := o.DB.Primary.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return Order{}, err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	return o.get(ctx, tx, id)
+}
+
+func (o *Orders) get(ctx context.Context, tx pgx.Tx, id string) (Order, error) {
+	if !uuidPattern.MatchString(id) {
+		return Order{}, ErrNotFound
+	}
+	order := Order{Lines: []OrderLine{}}
+	err := tx.QueryRow(ctx, `SELECT id, customer_email, status, total_cents, created_at FROM orders WHERE id = $1`, id).
+		Scan(&order.ID, &order.CustomerEmail, &order.Status, &order.TotalCents, &order.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Order{}, ErrNotFound
+	}
+	if err != nil {
+		return Order{}, err
+	}
+	rows, err := tx.Query(ctx, `SELECT product_id, quantity, unit_price_cents FROM order_lines WHERE order_id = $1 ORDER BY line`, id)
+	if err != nil {
+		return Order{}, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var l OrderLine
+		if err := rows.Scan(&l.ProductID, &l.Quantity, &l.UnitPriceCents); err != nil {
+			return Order{}, err
+		}
+		order.Lines = append(order.Lines, l)
+	}
+	return order, rows.Err()
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
