@@ -146,6 +146,18 @@ func TestBadConfigurations(t *testing.T) {
 			`dev config: batch.retryAttempts "200": want 0 to 185`},
 		{"access logs kept forever", "", func(c *config.Config) { c.Storage.AccessLogRetentionDays = 0 },
 			`dev config: storage.accessLogRetentionDays "0": want 1 to 3653`},
+
+		// Web
+		{"an x86 instance type", "", func(c *config.Config) { c.Web.InstanceType = "t3.small" },
+			`dev config: web.instanceType "t3.small": want one of t4g.micro, t4g.small, t4g.medium, t4g.large, c7g.medium, c7g.large, c7g.xlarge, m7g.medium, m7g.large, m7g.xlarge`},
+		{"prod with one instance", "prod", func(c *config.Config) { c.Web.MinCapacity = 1 },
+			`prod config: web.minCapacity "1": want 2 to 20 in prod, so one instance can fail`},
+		{"no room for a rolling update", "", func(c *config.Config) { c.Web.MaxCapacity = 1 },
+			`dev config: web.maxCapacity "1": want 2 to 50: above web.minCapacity, since a rolling update adds an instance before it removes one`},
+		{"CPU target too high", "", func(c *config.Config) { c.Web.CPUTargetPercent = 95 },
+			`dev config: web.cpuTargetPercent "95": want 10 to 90`},
+		{"drain beyond the ALB's maximum", "", func(c *config.Config) { c.Web.DrainSeconds = 4000 },
+			`dev config: web.drainSeconds "4000": want 0 to 3600 (the ALB's deregistration delay)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -311,10 +311,10 @@ func TestNoOpenSecurityGroupRules(t *testing.T) {
 }
 
 // TestDataTierAdmitsOnlyGrantedTiers checks who can reach the stores, across every
-// stack: the database from the rotation function and the functions that use it on
-// its port, the cache from nobody until the web tier.
+// stack: the database from the rotation function, the functions that use it and the
+// web fleet, on its port; the cache from the web fleet only.
 func TestDataTierAdmitsOnlyGrantedTiers(t *testing.T) {
-	granted := []string{"DatabaseRotationSecurityGroup", "MigrationSecurityGroup", "InventoryConsumerSecurityGroup", "NotificationsConsumerSecurityGroup", "DailyReportFunctionSecurityGroup"}
+	granted := []string{"DatabaseRotationSecurityGroup", "MigrationSecurityGroup", "InventoryConsumerSecurityGroup", "NotificationsConsumerSecurityGroup", "DailyReportFunctionSecurityGroup", "WebInstanceSecurityGroup"}
 	forEachStage(t, func(t *testing.T, s *synthesis, _ string) {
 		admitted := map[string]bool{}
 		for _, rule := range s.securityGroupRules() {
@@ -329,7 +329,9 @@ func TestDataTierAdmitsOnlyGrantedTiers(t *testing.T) {
 				}
 				admitted[rule.source[:len(rule.source)-8]] = true
 			case strings.Contains(rule.group, "CacheSecurityGroup"):
-				t.Errorf("%s: the cache admits %s%s, want nobody until the web tier", rule.resource, rule.source, rule.cidr)
+				if !strings.HasPrefix(rule.source, "WebInstanceSecurityGroup") || rule.from != 6379 || rule.to != 6379 {
+					t.Errorf("%s: the cache admits %s%s on %v, want only the web fleet on 6379", rule.resource, rule.source, rule.cidr, rule.from)
+				}
 			}
 		}
 		if len(admitted) != len(granted) {

@@ -38,6 +38,7 @@ type Config struct {
 	Storage       Storage
 	Messaging     Messaging
 	Batch         Batch
+	Web           Web
 }
 
 // Tags are the cost-allocation tags put on every resource. The stage tag comes from
@@ -134,6 +135,7 @@ func (c Config) Validate() error {
 	c.Storage.validate(&p)
 	c.Messaging.validate(&p)
 	c.Batch.validate(&p)
+	c.Web.validate(&p, c.Stage)
 	return p.err(c.Stage)
 }
 

@@ -5,11 +5,7 @@
 package gofunction
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -20,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/gobuild"
 	"github.com/example/scalable-web/infra/logs"
 )
 
@@ -113,65 +110,6 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 func code(sourceDir, pkg string) awslambda.AssetCode {
 	return awslambda.Code_FromAsset(jsii.String(filepath.Join(sourceDir, pkg)), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
-		Bundling: &awscdk.BundlingOptions{
-			// Used only if the local build fails; this starter never needs Docker.
-			Image: awscdk.DockerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/golang:1.25")),
-			Local: &goBuild{sourceDir: sourceDir, pkg: pkg},
-		},
+		Bundling:      gobuild.Bundling(sourceDir, pkg, "bootstrap", awscdk.BundlingOutput_NOT_ARCHIVED),
 	})
-}
-
-// goBuild is the local bundler: it builds every function of the folder in one
-// `go build` (the packages build in parallel), once per synth, and copies the one
-// asked for as bootstrap.
-type goBuild struct {
-	sourceDir, pkg string
-}
-
-// TryBundle implements awscdk.ILocalBundling.
-func (b *goBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
-	binaries, err := buildAll(b.sourceDir, filepath.Dir(b.pkg))
-	if err == nil {
-		err = copyFile(filepath.Join(binaries, filepath.Base(b.pkg)), filepath.Join(*outputDir, "bootstrap"))
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "gofunction: building %s: %v\n", b.pkg, err)
-		return jsii.Bool(false)
-	}
-	return jsii.Bool(true)
-}
-
-var (
-	buildMu sync.Mutex
-	built   = map[string]error{}
-)
-
-// buildAll builds every main package below folder into sourceDir/bin/<folder>,
-// reproducibly: no paths, no VCS stamp, no build ID, no cgo, linux/arm64.
-func buildAll(sourceDir, folder string) (string, error) {
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	out := filepath.Join(sourceDir, "bin", filepath.Base(folder))
-	key := sourceDir + "|" + folder
-	if err, done := built[key]; done {
-		return out, err
-	}
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=", "-o", out+string(os.PathSeparator), "./"+filepath.ToSlash(folder)+"/...")
-	cmd.Dir = sourceDir
-	// The go toolchain needs the environment (PATH, caches, proxy); the target is fixed.
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64", "GOFLAGS=")
-	if output, err := cmd.CombinedOutput(); err != nil {
-		built[key] = fmt.Errorf("%v\n%s", err, output)
-	} else {
-		built[key] = nil
-	}
-	return out, built[key]
-}
-
-func copyFile(from, to string) error {
-	b, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(to, b, 0o755)
 }

@@ -17,6 +17,8 @@ type Stacks struct {
 	Stateful *Stateful
 	// Events holds the asynchronous work: migrations, fan-out, consumers, report.
 	Events *Events
+	// Web holds the internal load balancer and the service fleet.
+	Web *Web
 }
 
 // New builds every stack of the stage described by cfg, which must be valid.
@@ -24,13 +26,14 @@ type Stacks struct {
 func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stacks {
 	s := &Stacks{Stateful: NewStateful(scope, cfg.Prefix+"-stateful", cfg)}
 	s.Events = NewEvents(scope, cfg.Prefix+"-events", cfg, sourceDir, s.Stateful)
+	s.Web = NewWeb(scope, cfg.Prefix+"-web", cfg, sourceDir, s.Stateful, s.Events)
 	tag(scope, cfg)
 	return s
 }
 
 // All lists the stacks, producers first.
 func (s *Stacks) All() []awscdk.Stack {
-	return []awscdk.Stack{s.Stateful.Stack, s.Events.Stack}
+	return []awscdk.Stack{s.Stateful.Stack, s.Events.Stack, s.Web.Stack}
 }
 
 // tag puts the cost-allocation tags on every taggable resource below scope.

@@ -100,7 +100,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 }
 
 // output shows a value after deploy (cdk deploy, the console). It is not exported:
-// other stacks take references through the Stateful fields.
+// other stacks take references through the stacks' fields.
 func output(stack awscdk.Stack, id string, value *string, description string) {
 	awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(description)})
 }

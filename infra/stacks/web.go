@@ -1,0 +1,75 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/cache"
+	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/database"
+	"github.com/example/scalable-web/infra/removal"
+	"github.com/example/scalable-web/infra/web"
+)
+
+// Web is the stateless stack of the fleet that serves users: the internal load
+// balancer and the Auto Scaling group running the sample service.
+type Web struct {
+	awscdk.Stack
+	Web *web.Web
+}
+
+// NewWeb creates the web stack. It deploys after the events stack, so the schema
+// the new code needs is migrated before an instance runs it.
+func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir string, stateful *Stateful, events *Events) *Web {
+	stack := awscdk.NewStack(scope, jsii.String(id), stackProps(cfg, "Web: internal load balancer and the service fleet"))
+	stack.AddStackDependency(stateful.Stack, jsii.String("references the network, database, cache and buckets"))
+	stack.AddStackDependency(events.Stack, jsii.String("publishes to the order-event topic; needs the migrated schema"))
+	db, kv := stateful.Database, stateful.Cache
+	w := cfg.Web
+
+	fleet := web.New(stack, "Web", web.Props{
+		Vpc:       stateful.Network.Vpc,
+		Subnets:   stateful.Network.App,
+		VpcCIDR:   cfg.Network.CIDR,
+		SourceDir: sourceDir,
+		Environment: map[string]string{
+			"DB_SECRET_ARN":         *db.Secret.SecretArn(),
+			"DB_WRITER_HOST":        *db.WriterEndpoint,
+			"DB_READER_HOST":        db.ReaderName,
+			"REPLICA_MAX_LAG":       fmt.Sprintf("%ds", cfg.Database.ReplicaLagAlarmSeconds),
+			"REDIS_ADDR":            fmt.Sprintf("%s:%d", *kv.PrimaryEndpoint, cache.Port),
+			"REDIS_TLS":             "true",
+			"REDIS_AUTH_SECRET_ARN": *kv.AuthToken.SecretArn(),
+			"CACHE_TTL":             fmt.Sprintf("%ds", w.CacheTTLSeconds),
+			"EVENTS_TOPIC_ARN":      *events.Messaging.Topic.TopicArn(),
+		},
+		InstanceType:            w.InstanceType,
+		MinCapacity:             w.MinCapacity,
+		MaxCapacity:             w.MaxCapacity,
+		CPUTargetPercent:        w.CPUTargetPercent,
+		RequestsPerTargetPerMin: w.RequestsPerTargetPerMinute,
+		DrainSeconds:            w.DrainSeconds,
+		P99LatencyAlarmMillis:   w.P99LatencyAlarmMillis,
+		DeletionProtection:      cfg.Stage == "prod",
+		AccessLogs:              stateful.Storage.AccessLogs,
+		LogRetentionDays:        w.LogRetentionDays,
+		RemovalPolicy:           removal.Policy(cfg.RemovalPolicy),
+	})
+	// Said from the fleet's side, so both halves of each rule live in this stack.
+	fleet.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String("the service fleet"))
+	fleet.Connections().AllowTo(kv.Connections(), awsec2.Port_Tcp(jsii.Number(cache.Port)), jsii.String("the service fleet"))
+	db.Secret.GrantRead(fleet.Role, nil)
+	kv.AuthToken.GrantRead(fleet.Role, nil)
+	events.Messaging.Topic.GrantPublish(fleet.Role)
+	checks.Suppress(fleet.Role, "AwsSolutions-IAM5",
+		"kms:GenerateDataKey* comes from the CDK's grantPublish on the encrypted order-event topic: the GenerateDataKey variants SNS may call, on that one key only.",
+		"Action::kms:GenerateDataKey*")
+
+	output(stack, "LoadBalancerDnsName", fleet.LoadBalancer.LoadBalancerDnsName(), "Internal DNS name of the load balancer (reachable from inside the VPC)")
+	return &Web{Stack: stack, Web: fleet}
+}

@@ -1,0 +1,57 @@
+package web
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
+)
+
+// addAlarms watches what users feel (errors, slow answers) and what precedes it
+// (unhealthy targets, a fleet that cannot grow). No action yet: the operations
+// step sends every alarm to one ops topic.
+func (w *Web) addAlarms(props Props) {
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	sum := &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}
+	lb, tg := w.LoadBalancer.Metrics(), w.TargetGroup.Metrics()
+	w.alarm("LoadBalancer5xx", lb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, sum), 10, 3,
+		"The load balancer answered 5xx more than 10 times in 5 minutes: no healthy target, or targets refusing connections")
+	w.alarm("Target5xx", lb.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, sum), 10, 3,
+		"The service answered 5xx more than 10 times in 5 minutes")
+	w.alarm("P99ResponseTime", lb.TargetResponseTime(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("p99")}),
+		float64(props.P99LatencyAlarmMillis)/1000, 3, fmt.Sprintf("p99 response time of the service above %d ms for 15 minutes", props.P99LatencyAlarmMillis))
+	w.alarm("UnhealthyHosts", tg.UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum")}), 0, 5,
+		"A target failed its health checks for 5 minutes")
+	atMax := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String("AWS/AutoScaling"), MetricName: jsii.String("GroupInServiceInstances"),
+		DimensionsMap: &map[string]*string{"AutoScalingGroupName": w.Fleet.AutoScalingGroupName()},
+		Period:        five, Statistic: jsii.String("Minimum"),
+	})
+	w.alarm("FleetAtMaxCapacity", atMax, float64(props.MaxCapacity)-0.5, 3,
+		fmt.Sprintf("The fleet has run at its maximum of %d instances for 15 minutes: raise web.maxCapacity or look for the bottleneck", props.MaxCapacity))
+}
+
+func (w *Web) alarm(id string, metric awscloudwatch.IMetric, threshold float64, periods int, description string) {
+	w.Alarms = append(w.Alarms, awscloudwatch.NewAlarm(w.Construct, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
+		Metric:             metric,
+		Threshold:          jsii.Number(threshold),
+		EvaluationPeriods:  jsii.Number(periods),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		AlarmDescription:   jsii.String(description),
+	}))
+}
+
+// suppress records the AwsSolutions rules this tier breaks on purpose; it runs
+// last, after the grants that create the policies it covers.
+func (w *Web) suppress() {
+	checks.Suppress(w.Role, "AwsSolutions-IAM4",
+		"AmazonSSMManagedInstanceCore is the policy AWS documents for Session Manager, the only way in: no SSH key, no bastion.",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore")
+	checks.Suppress(w.Fleet, "AwsSolutions-AS3",
+		"Scaling events are in the group's activity history and its GroupMetrics; the operations step sends them with every alarm to the ops topic.")
+}

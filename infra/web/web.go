@@ -1,0 +1,271 @@
+// Package web builds the web tier: an internal Application Load Balancer in front
+// of an Auto Scaling group of Graviton instances running the sample service,
+// installed from a CDK asset as a systemd unit.
+package web
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/gobuild"
+	"github.com/example/scalable-web/infra/logs"
+)
+
+// ServicePort is where the service listens on each instance.
+const ServicePort = 8080
+
+// Props configure the web tier. The stage configuration has validated them.
+type Props struct {
+	Vpc     awsec2.IVpc
+	Subnets *awsec2.SubnetSelection
+	// VpcCIDR is the VPC's block, which may reach the load balancer.
+	VpcCIDR string
+	// SourceDir is the module root; the service is built from ./service.
+	SourceDir string
+	// Environment is the service's, e.g. DB_SECRET_ARN; SHOP_ADDR and
+	// DRAIN_TIMEOUT are set here.
+	Environment map[string]string
+
+	InstanceType             string
+	MinCapacity, MaxCapacity int
+	CPUTargetPercent         int
+	RequestsPerTargetPerMin  int
+	DrainSeconds             int
+	P99LatencyAlarmMillis    int
+	DeletionProtection       bool
+	AccessLogs               awss3.IBucket
+	LogRetentionDays         int
+	RemovalPolicy            awscdk.RemovalPolicy
+}
+
+// Web is the load balancer and the fleet behind it.
+type Web struct {
+	constructs.Construct
+	LoadBalancer elbv2.ApplicationLoadBalancer
+	Listener     elbv2.ApplicationListener
+	TargetGroup  elbv2.ApplicationTargetGroup
+	Fleet        awsautoscaling.AutoScalingGroup
+	Role         awsiam.Role
+	Binary       awss3assets.Asset
+	Logs         awslogs.LogGroup
+	Alarms       []awscloudwatch.Alarm
+}
+
+// Connections of the fleet: grant it access to the data tier with AllowTo.
+func (w *Web) Connections() awsec2.Connections { return w.Fleet.Connections() }
+
+// New creates the web tier.
+func New(scope constructs.Construct, id string, props Props) *Web {
+	this := constructs.NewConstruct(scope, jsii.String(id))
+	w := &Web{Construct: this}
+	stack := awscdk.Stack_Of(this)
+
+	w.Binary = awss3assets.NewAsset(this, jsii.String("Binary"), &awss3assets.AssetProps{
+		Path:          jsii.String(filepath.Join(props.SourceDir, "service")),
+		AssetHashType: awscdk.AssetHashType_OUTPUT,
+		Bundling:      gobuild.Bundling(props.SourceDir, "./service", "shop", awscdk.BundlingOutput_SINGLE_FILE),
+	})
+	w.Logs = logs.NewGroup(this, "Logs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy})
+
+	w.Role = awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		Description:     jsii.String("The service's instances: Session Manager, their binary, logs, and what the stacks grant"),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore"))},
+	})
+	// Exactly the binary's object, not the CDK's grantRead on the whole assets bucket.
+	w.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("s3:GetObject"),
+		Resources: jsii.Strings(*w.Binary.Bucket().ArnForObjects(w.Binary.S3ObjectKey())),
+	}))
+	w.Logs.GrantWrite(w.Role)
+
+	instances := awsec2.NewSecurityGroup(this, jsii.String("InstanceSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String("Service instances: from the load balancer only; out to HTTPS and what a tier grants"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	instances.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("AWS APIs, Session Manager and packages, through NAT or the S3 endpoint"), nil)
+
+	template := awsec2.NewLaunchTemplate(this, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
+		// The public SSM parameter of the newest AL2023 arm64 AMI: resolved at deploy
+		// time, no lookup at synth.
+		MachineImage:            awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: awsec2.AmazonLinuxCpuType_ARM_64}),
+		InstanceType:            awsec2.NewInstanceType(jsii.String(props.InstanceType)),
+		Role:                    w.Role,
+		SecurityGroup:           instances,
+		HttpTokens:              awsec2.LaunchTemplateHttpTokens_REQUIRED, // IMDSv2 only
+		HttpPutResponseHopLimit: jsii.Number(1),                           // no IMDS from containers
+		DetailedMonitoring:      jsii.Bool(true),
+		BlockDevices: &[]*awsec2.BlockDevice{{
+			DeviceName: jsii.String("/dev/xvda"),
+			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(20), &awsec2.EbsDeviceOptions{
+				VolumeType: awsec2.EbsDeviceVolumeType_GP3, Encrypted: jsii.Bool(true), DeleteOnTermination: jsii.Bool(true),
+			}),
+		}},
+		UserData: awsec2.UserData_ForLinux(nil),
+	})
+
+	w.Fleet = awsautoscaling.NewAutoScalingGroup(this, jsii.String("Fleet"), &awsautoscaling.AutoScalingGroupProps{
+		Vpc:            props.Vpc,
+		VpcSubnets:     props.Subnets,
+		LaunchTemplate: template,
+		MinCapacity:    jsii.Number(props.MinCapacity),
+		MaxCapacity:    jsii.Number(props.MaxCapacity),
+		HealthChecks: awsautoscaling.HealthChecks_WithAdditionalChecks(&awsautoscaling.AdditionalHealthChecksOptions{
+			AdditionalTypes: &[]awsautoscaling.AdditionalHealthCheckType{awsautoscaling.AdditionalHealthCheckType_ELB},
+			GracePeriod:     awscdk.Duration_Minutes(jsii.Number(3)),
+		}),
+		DefaultInstanceWarmup: awscdk.Duration_Seconds(jsii.Number(90)),
+		Cooldown:              awscdk.Duration_Seconds(jsii.Number(120)),
+		GroupMetrics:          &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
+		// A new binary or launch template replaces instances one at a time, each new
+		// one signalling once its /readyz answers, while the others keep serving.
+		Signals: awsautoscaling.Signals_WaitForMinCapacity(&awsautoscaling.SignalsOptions{Timeout: awscdk.Duration_Minutes(jsii.Number(15))}),
+		UpdatePolicy: awsautoscaling.UpdatePolicy_RollingUpdate(&awsautoscaling.RollingUpdateOptions{
+			MinInstancesInService: jsii.Number(props.MinCapacity),
+			MaxBatchSize:          jsii.Number(1),
+			PauseTime:             awscdk.Duration_Minutes(jsii.Number(15)),
+		}),
+	})
+	w.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("cloudformation:SignalResource"),
+		Resources: jsii.Strings(*stack.StackId()),
+	}))
+	w.installService(template.UserData(), props)
+
+	albSG := awsec2.NewSecurityGroup(this, jsii.String("LoadBalancerSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String("Internal load balancer: HTTP from inside the VPC (the API Gateway VPC link comes next)"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	albSG.AddIngressRule(awsec2.Peer_Ipv4(jsii.String(props.VpcCIDR)), awsec2.Port_Tcp(jsii.Number(80)), jsii.String("HTTP from the VPC"), nil)
+	w.LoadBalancer = elbv2.NewApplicationLoadBalancer(this, jsii.String("LoadBalancer"), &elbv2.ApplicationLoadBalancerProps{
+		Vpc:                     props.Vpc,
+		VpcSubnets:              props.Subnets,
+		InternetFacing:          jsii.Bool(false),
+		SecurityGroup:           albSG,
+		DeletionProtection:      jsii.Bool(props.DeletionProtection),
+		DropInvalidHeaderFields: jsii.Bool(true),
+		IdleTimeout:             awscdk.Duration_Seconds(jsii.Number(60)),
+	})
+	// Access logs need the region: the bucket policy names the region's ELB account
+	// (or, in regions opened since August 2022, a log-delivery service), which an
+	// environment-agnostic template cannot know.
+	if !*awscdk.Token_IsUnresolved(stack.Region()) {
+		w.LoadBalancer.LogAccessLogs(props.AccessLogs, jsii.String("alb"))
+	} else {
+		checks.Suppress(w.LoadBalancer, "AwsSolutions-ELB2",
+			"Environment-agnostic stage: the bucket policy for ALB log delivery depends on the region, unknown at synth. Set the stage's account and region and access logs go to the access-log bucket (README: Web).")
+	}
+	w.Listener = w.LoadBalancer.AddListener(jsii.String("Http"), &elbv2.BaseApplicationListenerProps{
+		Port: jsii.Number(80), Protocol: elbv2.ApplicationProtocol_HTTP, Open: jsii.Bool(false),
+	})
+	w.TargetGroup = w.Listener.AddTargets(jsii.String("Fleet"), &elbv2.AddApplicationTargetsProps{
+		Port:                jsii.Number(ServicePort),
+		Protocol:            elbv2.ApplicationProtocol_HTTP,
+		Targets:             &[]elbv2.IApplicationLoadBalancerTarget{w.Fleet},
+		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(props.DrainSeconds)),
+		HealthCheck: &elbv2.HealthCheck{
+			Path: jsii.String("/healthz"), Interval: awscdk.Duration_Seconds(jsii.Number(15)),
+			HealthyThresholdCount: jsii.Number(2), UnhealthyThresholdCount: jsii.Number(3),
+			Timeout: awscdk.Duration_Seconds(jsii.Number(5)),
+		},
+	})
+
+	w.Fleet.ScaleOnCpuUtilization(jsii.String("Cpu"), &awsautoscaling.CpuUtilizationScalingProps{
+		TargetUtilizationPercent: jsii.Number(props.CPUTargetPercent),
+	})
+	w.Fleet.ScaleOnRequestCount(jsii.String("Requests"), &awsautoscaling.RequestCountScalingProps{
+		TargetRequestsPerMinute: jsii.Number(props.RequestsPerTargetPerMin),
+	})
+	w.addAlarms(props)
+	w.suppress()
+	return w
+}
+
+// installService writes the user data: fetch the binary, install it as a systemd
+// unit with its environment, ship its log file, wait for /readyz, and signal.
+func (w *Web) installService(ud awsec2.UserData, props Props) {
+	stack := awscdk.Stack_Of(w.Construct)
+	asg := stack.GetLogicalId(w.Fleet.Node().DefaultChild().(awscdk.CfnElement))
+	env := map[string]string{"SHOP_ADDR": fmt.Sprintf(":%d", ServicePort), "DRAIN_TIMEOUT": fmt.Sprintf("%ds", props.DrainSeconds)}
+	for k, v := range props.Environment {
+		env[k] = v
+	}
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var envFile strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&envFile, "%s=%s\n", k, env[k])
+	}
+	signal := fmt.Sprintf("/opt/aws/bin/cfn-signal --exit-code \"$1\" --stack %s --resource %s --region %s || true", *stack.StackName(), *asg, *stack.Region())
+	commands := func(lines ...string) { ud.AddCommands(*jsii.Strings(lines...)...) }
+	commands(
+		"set -euo pipefail",
+		"signal() { "+signal+"; }",
+		"trap 'signal 1' ERR",
+		"dnf install -y aws-cfn-bootstrap amazon-cloudwatch-agent",
+		"useradd --system --no-create-home --shell /sbin/nologin shop || true",
+		"install -d -m 0755 /opt/shop && install -d -o shop -m 0750 /var/log/shop",
+	)
+	ud.AddS3DownloadCommand(&awsec2.S3DownloadOptions{Bucket: w.Binary.Bucket(), BucketKey: w.Binary.S3ObjectKey(), LocalFile: jsii.String("/opt/shop/shop")})
+	commands(
+		"chmod 0755 /opt/shop/shop",
+		"cat > /etc/shop.env <<'ENV'\n"+envFile.String()+"ENV",
+		"cat > /etc/systemd/system/shop.service <<'UNIT'\n"+unit(props.DrainSeconds)+"UNIT",
+		"cat > /etc/logrotate.d/shop <<'ROTATE'\n/var/log/shop/service.log {\n  daily\n  rotate 3\n  compress\n  copytruncate\n  missingok\n}\nROTATE",
+		"cat > /opt/shop/cloudwatch-agent.json <<'AGENT'\n"+fmt.Sprintf(`{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/var/log/shop/service.log","log_group_name":"%s","log_stream_name":"{instance_id}"}]}}}}`, *w.Logs.LogGroupName())+"\nAGENT",
+		"/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/shop/cloudwatch-agent.json",
+		"systemctl daemon-reload && systemctl enable --now shop",
+		fmt.Sprintf("for _ in $(seq 90); do curl -fsS http://127.0.0.1:%d/readyz >/dev/null && break; sleep 2; done", ServicePort),
+		fmt.Sprintf("curl -fsS http://127.0.0.1:%d/readyz >/dev/null", ServicePort),
+		"signal 0",
+	)
+}
+
+// unit is the service's systemd unit: an unprivileged user, a read-only system,
+// SIGTERM with time to drain, and a restart on failure.
+func unit(drainSeconds int) string {
+	return fmt.Sprintf(`[Unit]
+Description=shop sample service
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+User=shop
+EnvironmentFile=/etc/shop.env
+ExecStart=/opt/shop/shop
+Restart=on-failure
+RestartSec=2
+KillSignal=SIGTERM
+TimeoutStopSec=%d
+StandardOutput=append:/var/log/shop/service.log
+StandardError=append:/var/log/shop/service.log
+NoNewPrivileges=true
+ProtectSystem=strict
+ProtectHome=true
+PrivateTmp=true
+ReadWritePaths=/var/log/shop
+
+[Install]
+WantedBy=multi-user.target
+`, drainSeconds+10)
+}
