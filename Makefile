@@ -17,7 +17,7 @@ CDK_FLAGS := --no-notices -c stage=$(STAGE)
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps synth synth-all test run-local stop-local services services-stop lint bench diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps synth synth-all test run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -77,6 +77,9 @@ bench: ## per-message cost of each Lambda handler (go test -bench), against the 
 	bash scripts/services.sh stop >/dev/null
 	bash scripts/services.sh start
 	. .services/env && go test -run '^$$' -bench . -benchmem -count=1 ./lambdas/...; status=$$?; bash scripts/services.sh stop; exit $$status
+
+bench-service: ## read throughput, latency, cache hit ratio and DB load, cache on and off (loopback)
+	bash bench/service.sh
 
 bench-synth: deps ## time a warm synth of each stage and a warm test run
 	bash bench/synth.sh $(STAGES)
