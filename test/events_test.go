@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/stacks"
 	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/schema"
 )
@@ -16,9 +18,7 @@ import (
 // forEachEventsStack runs test once per stage on its events stack.
 func forEachEventsStack(t *testing.T, test func(t *testing.T, s *synthesis, stack string)) {
 	t.Helper()
-	forEachStage(t, func(t *testing.T, s *synthesis, _ string) {
-		test(t, s, *s.stacks.Events.StackName())
-	})
+	forEachStageStack(t, func(s *stacks.Stacks) awscdk.Stack { return s.Events.Stack }, test)
 }
 
 // TestSubscriptionsFollowTheContract checks that every subscriber of the event

@@ -6,19 +6,28 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/stacks"
 )
 
-// forEachStage runs test once per stage, as a subtest, on that stage's synthesis.
+// forEachStage runs test once per stage, as a subtest, on that stage's synthesis
+// and the name of its stateful stack.
 func forEachStage(t *testing.T, test func(t *testing.T, s *synthesis, stack string)) {
+	t.Helper()
+	forEachStageStack(t, func(s *stacks.Stacks) awscdk.Stack { return s.Stateful.Stack }, test)
+}
+
+// forEachStageStack runs test once per stage on the stack that pick chooses.
+func forEachStageStack(t *testing.T, pick func(*stacks.Stacks) awscdk.Stack, test func(t *testing.T, s *synthesis, stack string)) {
 	t.Helper()
 	for _, stage := range config.StageNames() {
 		t.Run(stage, func(t *testing.T) {
 			s := synthesize(t, stage)
-			test(t, s, *s.stacks.Stateful.StackName())
+			test(t, s, *pick(s.stacks).StackName())
 		})
 	}
 }

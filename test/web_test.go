@@ -6,16 +6,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/stacks"
 )
 
 // forEachWebStack runs test once per stage on its web stack.
 func forEachWebStack(t *testing.T, test func(t *testing.T, s *synthesis, stack string)) {
 	t.Helper()
-	forEachStage(t, func(t *testing.T, s *synthesis, _ string) {
-		test(t, s, *s.stacks.Web.StackName())
-	})
+	forEachStageStack(t, func(s *stacks.Stacks) awscdk.Stack { return s.Web.Stack }, test)
 }
 
 func TestInternalLoadBalancer(t *testing.T) {
