@@ -158,6 +158,16 @@ func TestBadConfigurations(t *testing.T) {
 			`dev config: web.cpuTargetPercent "95": want 10 to 90`},
 		{"drain beyond the ALB's maximum", "", func(c *config.Config) { c.Web.DrainSeconds = 4000 },
 			`dev config: web.drainSeconds "4000": want 0 to 3600 (the ALB's deregistration delay)`},
+
+		// API
+		{"order limit above the stage's", "", func(c *config.Config) { c.API.OrdersRateLimit = 50 },
+			`dev config: api.ordersRateLimit "50": want more than 0, up to api.rateLimit (20)`},
+		{"order burst above the stage's", "", func(c *config.Config) { c.API.OrdersBurstLimit = 11 },
+			`dev config: api.ordersBurstLimit "11": want 1 to api.burstLimit (10)`},
+		{"no burst", "", func(c *config.Config) { c.API.BurstLimit = 0; c.API.OrdersBurstLimit = 0 },
+			`dev config: api.burstLimit "0": want 1 to 5000` + "\n" + `dev config: api.ordersBurstLimit "0": want 1 to api.burstLimit (0)`},
+		{"payment URL over plain HTTP", "", func(c *config.Config) { c.API.PaymentURL = "http://pay.example.com" },
+			`dev config: api.paymentURL "http://pay.example.com": want an https:// base URL without a query, or empty for no payment route`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -63,13 +63,21 @@ var (
 // synthesize returns the stage's synthesis, running it the first time it is asked for.
 func synthesize(t *testing.T, stage string) *synthesis {
 	t.Helper()
+	return synthesizeVariant(t, stage, stage, func(*config.Config) {})
+}
+
+// synthesizeVariant synthesizes a stage with a change to its configuration, once
+// per name, for the tests of options no stage uses by default.
+func synthesizeVariant(t *testing.T, name, stage string, change func(*config.Config)) *synthesis {
+	t.Helper()
 	synthMu.Lock()
 	defer synthMu.Unlock()
-	if s, ok := synths[stage]; ok {
+	if s, ok := synths[name]; ok {
 		return s
 	}
 	cfg, err := config.ForStage(stage)
 	if err == nil {
+		change(&cfg)
 		err = cfg.Validate()
 	}
 	if err != nil {
@@ -77,13 +85,13 @@ func synthesize(t *testing.T, stage string) *synthesis {
 	}
 	s := &synthesis{cfg: cfg, templates: map[string]map[string]any{}, assertions: map[string]assertions.Template{}}
 	var app awscdk.App
-	s.err = synth(t, stage, func(scope constructs.Construct) { s.stacks = stacks.New(scope, cfg, "..") }, &app)
+	s.err = synth(t, name, func(scope constructs.Construct) { s.stacks = stacks.New(scope, cfg, "..") }, &app)
 	outdir := *app.Outdir()
 	for _, stack := range stackNames(s.stacks) {
 		s.templates[stack] = readJSON[map[string]any](t, filepath.Join(outdir, stack+".template.json"))
 	}
 	s.report = readJSON[validationReport](t, filepath.Join(outdir, "validation-report.json"))
-	synths[stage] = s
+	synths[name] = s
 	return s
 }
 

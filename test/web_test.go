@@ -44,18 +44,24 @@ func TestInternalLoadBalancer(t *testing.T) {
 				}),
 			})
 		})
-		// Only the VPC reaches the load balancer, only the load balancer the fleet.
-		for _, rule := range securityGroupRules(s.templates[stack]) {
+		// Only the API's VPC link reaches the load balancer, only the load balancer the
+		// fleet, across every stack.
+		viaLink := 0
+		for _, rule := range s.securityGroupRules() {
 			switch {
-			case rule.ingress && strings.HasPrefix(rule.group, "WebLoadBalancerSecurityGroup"):
-				if rule.cidr != s.cfg.Network.CIDR || rule.from != 80 {
-					t.Errorf("%s: the load balancer admits %s%s:%v, want %s:80 only", rule.resource, rule.cidr, rule.source, rule.from, s.cfg.Network.CIDR)
+			case rule.ingress && strings.Contains(rule.group, "WebLoadBalancerSecurityGroup"):
+				if !strings.HasPrefix(rule.source, "ApiVpcLinkSecurityGroup") || rule.from != 80 {
+					t.Errorf("%s: the load balancer admits %s%s:%v, want the VPC link on 80 only", rule.resource, rule.cidr, rule.source, rule.from)
 				}
+				viaLink++
 			case rule.ingress && strings.HasPrefix(rule.group, "WebInstanceSecurityGroup"):
 				if !strings.HasPrefix(rule.source, "WebLoadBalancerSecurityGroup") || rule.from != 8080 {
 					t.Errorf("%s: the fleet admits %s%s:%v, want the load balancer on 8080 only", rule.resource, rule.cidr, rule.source, rule.from)
 				}
 			}
+		}
+		if viaLink != 1 {
+			t.Errorf("%d rules admit the VPC link to the load balancer, want 1", viaLink)
 		}
 	})
 }

@@ -39,6 +39,7 @@ type Config struct {
 	Messaging     Messaging
 	Batch         Batch
 	Web           Web
+	API           API
 }
 
 // Tags are the cost-allocation tags put on every resource. The stage tag comes from
@@ -136,6 +137,7 @@ func (c Config) Validate() error {
 	c.Messaging.validate(&p)
 	c.Batch.validate(&p)
 	c.Web.validate(&p, c.Stage)
+	c.API.validate(&p)
 	return p.err(c.Stage)
 }
 

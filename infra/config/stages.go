@@ -87,6 +87,15 @@ var stages = []Config{
 			LogRetentionDays:           14,
 			CacheTTLSeconds:            300,
 		},
+		API: API{
+			RateLimit:          20,
+			BurstLimit:         10,
+			OrdersRateLimit:    5,
+			OrdersBurstLimit:   5,
+			PaymentURL:         "",
+			LogRetentionDays:   14,
+			LatencyAlarmMillis: 1000,
+		},
 	},
 	{
 		Stage:         "staging",
@@ -154,6 +163,15 @@ var stages = []Config{
 			LogRetentionDays:           90,
 			CacheTTLSeconds:            300,
 		},
+		API: API{
+			RateLimit:          50,
+			BurstLimit:         100,
+			OrdersRateLimit:    10,
+			OrdersBurstLimit:   20,
+			PaymentURL:         "",
+			LogRetentionDays:   90,
+			LatencyAlarmMillis: 1000,
+		},
 	},
 	{
 		Stage:                 "prod",
@@ -220,6 +238,15 @@ var stages = []Config{
 			P99LatencyAlarmMillis:      500,
 			LogRetentionDays:           365,
 			CacheTTLSeconds:            300,
+		},
+		API: API{
+			RateLimit:          500,
+			BurstLimit:         1000,
+			OrdersRateLimit:    50,
+			OrdersBurstLimit:   100,
+			PaymentURL:         "",
+			LogRetentionDays:   365,
+			LatencyAlarmMillis: 1000,
 		},
 	},
 }

@@ -19,6 +19,8 @@ type Stacks struct {
 	Events *Events
 	// Web holds the internal load balancer and the service fleet.
 	Web *Web
+	// API holds the HTTP API in front of the load balancer.
+	API *API
 }
 
 // New builds every stack of the stage described by cfg, which must be valid.
@@ -27,13 +29,14 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 	s := &Stacks{Stateful: NewStateful(scope, cfg.Prefix+"-stateful", cfg)}
 	s.Events = NewEvents(scope, cfg.Prefix+"-events", cfg, sourceDir, s.Stateful)
 	s.Web = NewWeb(scope, cfg.Prefix+"-web", cfg, sourceDir, s.Stateful, s.Events)
+	s.API = NewAPI(scope, cfg.Prefix+"-api", cfg, s.Stateful, s.Web)
 	tag(scope, cfg)
 	return s
 }
 
 // All lists the stacks, producers first.
 func (s *Stacks) All() []awscdk.Stack {
-	return []awscdk.Stack{s.Stateful.Stack, s.Events.Stack, s.Web.Stack}
+	return []awscdk.Stack{s.Stateful.Stack, s.Events.Stack, s.Web.Stack, s.API.Stack}
 }
 
 // tag puts the cost-allocation tags on every taggable resource below scope.

@@ -35,7 +35,6 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 	fleet := web.New(stack, "Web", web.Props{
 		Vpc:       stateful.Network.Vpc,
 		Subnets:   stateful.Network.App,
-		VpcCIDR:   cfg.Network.CIDR,
 		SourceDir: sourceDir,
 		Environment: map[string]string{
 			"DB_SECRET_ARN":         *db.Secret.SecretArn(),

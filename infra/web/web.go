@@ -33,8 +33,6 @@ const ServicePort = 8080
 type Props struct {
 	Vpc     awsec2.IVpc
 	Subnets *awsec2.SubnetSelection
-	// VpcCIDR is the VPC's block, which may reach the load balancer.
-	VpcCIDR string
 	// SourceDir is the module root; the service is built from ./service.
 	SourceDir string
 	// Environment is the service's, e.g. DB_SECRET_ARN; SHOP_ADDR and
@@ -148,12 +146,12 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 	}))
 	w.installService(template.UserData(), props)
 
+	// No inbound rule here: the API stack admits its VPC link, the only client.
 	albSG := awsec2.NewSecurityGroup(this, jsii.String("LoadBalancerSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Vpc,
-		Description:      jsii.String("Internal load balancer: HTTP from inside the VPC (the API Gateway VPC link comes next)"),
+		Description:      jsii.String("Internal load balancer: HTTP from the API Gateway VPC link only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	albSG.AddIngressRule(awsec2.Peer_Ipv4(jsii.String(props.VpcCIDR)), awsec2.Port_Tcp(jsii.Number(80)), jsii.String("HTTP from the VPC"), nil)
 	w.LoadBalancer = elbv2.NewApplicationLoadBalancer(this, jsii.String("LoadBalancer"), &elbv2.ApplicationLoadBalancerProps{
 		Vpc:                     props.Vpc,
 		VpcSubnets:              props.Subnets,

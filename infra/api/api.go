@@ -1,0 +1,163 @@
+// Package api builds the API Gateway HTTP API in front of the internal load
+// balancer: a VPC link to the ALB, token-bucket throttling per stage and tighter on
+// writes, JSON access logs, an optional third-party payment route, and alarms.
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawsec2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/logs"
+)
+
+// OrdersRoute is the write route with limits of its own.
+const OrdersRoute = "POST /api/orders"
+
+// Props configure the API. The stage configuration has validated them.
+type Props struct {
+	Vpc     awsec2.IVpc
+	Subnets *awsec2.SubnetSelection
+	// Listener is the internal ALB's; LoadBalancer its load balancer, which will
+	// admit the VPC link and nothing else.
+	Listener     elbv2.IApplicationListener
+	LoadBalancer elbv2.IApplicationLoadBalancer
+
+	RateLimit        float64
+	BurstLimit       int
+	OrdersRateLimit  float64
+	OrdersBurstLimit int
+	PaymentURL       string
+
+	LogRetentionDays   int
+	LatencyAlarmMillis int
+	RemovalPolicy      awscdk.RemovalPolicy
+}
+
+// API is the HTTP API and its default stage.
+type API struct {
+	constructs.Construct
+	HTTPAPI awsapigatewayv2.HttpApi
+	Stage   awsapigatewayv2.HttpStage
+	VpcLink awsapigatewayv2.VpcLink
+	Logs    awslogs.LogGroup
+	Alarms  []awscloudwatch.Alarm
+}
+
+// New creates the API.
+func New(scope constructs.Construct, id string, props Props) *API {
+	this := constructs.NewConstruct(scope, jsii.String(id))
+	a := &API{Construct: this}
+
+	linkSG := awsec2.NewSecurityGroup(this, jsii.String("VpcLinkSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String("API Gateway VPC link: to the internal load balancer only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	a.VpcLink = awsapigatewayv2.NewVpcLink(this, jsii.String("VpcLink"), &awsapigatewayv2.VpcLinkProps{
+		Vpc: props.Vpc, Subnets: props.Subnets, SecurityGroups: &[]interfacesawsec2.ISecurityGroupRef{linkSG},
+	})
+	// From the link's side, so both halves of the rule live in this stack.
+	linkSG.Connections().AllowTo(props.LoadBalancer.Connections(), awsec2.Port_Tcp(jsii.Number(80)), jsii.String("API Gateway VPC link"))
+
+	toALB := awsapigatewayv2integrations.NewHttpAlbIntegration(jsii.String("LoadBalancer"), props.Listener, &awsapigatewayv2integrations.HttpAlbIntegrationProps{
+		VpcLink: a.VpcLink,
+	})
+	a.HTTPAPI = awsapigatewayv2.NewHttpApi(this, jsii.String("Resource"), &awsapigatewayv2.HttpApiProps{
+		Description:        jsii.String("The shop's API: everything to the internal load balancer"),
+		DefaultIntegration: toALB, // $default: every path the routes below do not name
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	// Its own route, so that it can have tighter limits than the stage.
+	a.HTTPAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path: jsii.String("/api/orders"), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST}, Integration: toALB,
+	})
+	if props.PaymentURL != "" {
+		a.HTTPAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path: jsii.String("/api/pay/{proxy+}"), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
+			Integration: awsapigatewayv2integrations.NewHttpUrlIntegration(jsii.String("Payments"),
+				jsii.String(strings.TrimSuffix(props.PaymentURL, "/")+"/{proxy}"), nil),
+		})
+	}
+
+	a.Logs = logs.NewGroup(this, "AccessLogs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy})
+	a.Stage = a.HTTPAPI.AddStage(jsii.String("Stage"), &awsapigatewayv2.HttpStageOptions{
+		StageName:              jsii.String("$default"),
+		AutoDeploy:             jsii.Bool(true),
+		DetailedMetricsEnabled: jsii.Bool(true),
+		Throttle:               &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(props.RateLimit), BurstLimit: jsii.Number(props.BurstLimit)},
+	})
+	// On the L1 stage, where cdk-nag and the tests read them.
+	stage := a.Stage.Node().DefaultChild().(awsapigatewayv2.CfnStage)
+	stage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: a.Logs.LogGroupArn(),
+		Format:         jsii.String(accessLogFormat()),
+	})
+	stage.SetRouteSettings(map[string]any{
+		OrdersRoute: map[string]any{"ThrottlingRateLimit": props.OrdersRateLimit, "ThrottlingBurstLimit": props.OrdersBurstLimit, "DetailedMetricsEnabled": true},
+	})
+	// The route must exist before its settings.
+	for _, child := range *a.HTTPAPI.Node().Children() {
+		if strings.HasPrefix(*child.Node().Id(), "POST--api--orders") {
+			stage.Node().AddDependency(child)
+		}
+	}
+
+	a.addAlarms(props)
+	checks.Suppress(a.HTTPAPI, "AwsSolutions-APIG4",
+		"A public storefront API: product and order routes are open to shoppers by design, throttled per stage and per route, and WAF rules sit in front in CloudFront (next step). Add an authorizer for routes that need one.")
+	return a
+}
+
+// accessLogFormat is one JSON object per request, with the fields that answer
+// "who called what, how did it go, how long did it take".
+func accessLogFormat() string {
+	fields := map[string]string{
+		"requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "requestTime": "$context.requestTime",
+		"method": "$context.httpMethod", "path": "$context.path", "routeKey": "$context.routeKey", "status": "$context.status",
+		"protocol": "$context.protocol", "responseLength": "$context.responseLength", "latencyMs": "$context.responseLatency",
+		"integrationLatencyMs": "$context.integrationLatency", "integrationError": "$context.integrationErrorMessage",
+		"userAgent": "$context.identity.userAgent",
+	}
+	b, _ := json.Marshal(fields)
+	return string(b)
+}
+
+func (a *API) addAlarms(props Props) {
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	api := a.HTTPAPI
+	errors := api.MetricServerError(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})
+	a.alarm("ServerErrors", errors, 10, "The API answered 5xx more than 10 times in 5 minutes")
+	clientRate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String("IF(requests > 100, 100 * errors / requests, 0)"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"errors":   api.MetricClientError(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}),
+			"requests": api.MetricCount(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}),
+		},
+		Label: jsii.String("4xx rate (%)"), Period: five,
+	})
+	a.alarm("ClientErrorRate", clientRate, 10, "More than 10% of requests answered 4xx (with over 100 requests in 5 minutes): a broken client, throttling, or abuse")
+	latency := api.MetricLatency(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("p99")})
+	a.alarm("Latency", latency, float64(props.LatencyAlarmMillis), fmt.Sprintf("p99 latency of the API above %d ms for 15 minutes", props.LatencyAlarmMillis))
+}
+
+func (a *API) alarm(id string, metric awscloudwatch.IMetric, threshold float64, description string) {
+	a.Alarms = append(a.Alarms, awscloudwatch.NewAlarm(a.Construct, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
+		Metric: metric, Threshold: jsii.Number(threshold), EvaluationPeriods: jsii.Number(3),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		AlarmDescription:   jsii.String(description),
+	}))
+}
