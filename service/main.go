@@ -171,6 +171,9 @@ func redisClient(ctx context.Context, cfg shop.Config, secrets pg.SecretReader) 
 		if err != nil {
 			return nil, err
 		}
+		if out.SecretString == nil {
+			return nil, errors.New("REDIS_AUTH_SECRET_ARN: the secret has no string value")
+		}
 		opts.Password = *out.SecretString
 	}
 	return redis.NewClient(opts), nil

@@ -20,9 +20,6 @@ const (
 	OrderCancelled Type = "OrderCancelled"
 )
 
-// Types are the event types consumers know.
-var Types = []Type{OrderPlaced, OrderCancelled}
-
 // TypeAttribute is the SNS/SQS message attribute that carries the event type.
 const TypeAttribute = "eventType"
 

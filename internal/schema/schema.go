@@ -47,12 +47,14 @@ func Migrate(ctx context.Context, db *sql.DB) (int64, error) {
 
 // Fingerprint is a hash of every migration's name and content. The deploy-time
 // migration runs whenever it changes.
-func Fingerprint() string {
+func Fingerprint() string { return fingerprint(Files()) }
+
+func fingerprint(files fs.FS) string {
 	h := sha256.New()
-	names, _ := fs.Glob(Files(), "*.sql")
+	names, _ := fs.Glob(files, "*.sql")
 	sort.Strings(names)
 	for _, name := range names {
-		b, _ := fs.ReadFile(Files(), name)
+		b, _ := fs.ReadFile(files, name)
 		fmt.Fprintf(h, "%s\x00%d\x00", name, len(b))
 		h.Write(b)
 	}
