@@ -7,7 +7,9 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"embed"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
@@ -26,6 +28,19 @@ import (
 	"github.com/example/scalable-web/internal/schema"
 	"github.com/example/scalable-web/service/shop"
 )
+
+// static is the storefront; the CDN stack deploys the same files to S3.
+//
+//go:embed static
+var static embed.FS
+
+func staticFiles() fs.FS {
+	files, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embed above guarantees the directory
+	}
+	return files
+}
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
@@ -95,6 +110,7 @@ func serve(log *slog.Logger) error {
 		Catalog: &shop.Catalog{DB: dbs, Cache: cache, QueryTimeout: queryTimeout},
 		Orders:  &shop.Orders{DB: dbs, QueryTimeout: queryTimeout},
 		Relay:   relay, DB: dbs, Cache: cache, Log: log, AdminToken: cfg.AdminToken,
+		Static: staticFiles(),
 	}
 
 	background, cancel := context.WithCancel(context.WithoutCancel(ctx))

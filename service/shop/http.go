@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,6 +25,9 @@ type Server struct {
 	Log     *slog.Logger
 	// AdminToken guards PUT /api/admin/products/{id}; empty turns the route off.
 	AdminToken string
+	// Static holds the storefront: index.html is served at /, the rest under
+	// /static/. In AWS, CloudFront serves /static/* from S3 and only / reaches here.
+	Static fs.FS
 }
 
 const (
@@ -44,6 +48,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/admin/products/{id}", s.updateProduct)
 	mux.HandleFunc("POST /api/orders", s.placeOrder)
 	mux.HandleFunc("GET /api/orders/{id}", s.order)
+	if s.Static != nil {
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "no-cache")
+			http.ServeFileFS(w, r, s.Static, "index.html")
+		})
+		mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.Static)))
+	}
 	return s.middleware(mux)
 }
 
