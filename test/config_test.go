@@ -168,6 +168,33 @@ func TestBadConfigurations(t *testing.T) {
 			`dev config: api.burstLimit "0": want 1 to 5000` + "\n" + `dev config: api.ordersBurstLimit "0": want 1 to api.burstLimit (0)`},
 		{"payment URL over plain HTTP", "", func(c *config.Config) { c.API.PaymentURL = "http://pay.example.com" },
 			`dev config: api.paymentURL "http://pay.example.com": want an https:// base URL without a query, or empty for no payment route`},
+		{"zone without a domain", "", func(c *config.Config) {
+			c.Edge.HostedZoneID = "Z0123456789ABCDEFGHIJ"
+			c.Edge.HostedZoneName = "example.com"
+		},
+			`dev config: edge.domain "": want the site's host name inside edge.hostedZoneName (example.com), or clear edge.hostedZoneID and edge.hostedZoneName to use CloudFront's own domain`},
+		{"domain without a zone", "", func(c *config.Config) { c.Edge.Domain = "shop.example.com" },
+			`dev config: edge.hostedZoneID "": want the ID of the Route 53 public hosted zone of edge.domain, such as Z0123456789ABCDEFGHIJ (Route 53 console, or ` + "`aws route53 list-hosted-zones`" + `)` + "\n" +
+				`dev config: edge.hostedZoneName "": want the name of the hosted zone edge.hostedZoneID, a lower-case domain such as example.com without a trailing dot`},
+		{"zone ID in the wrong form", "", func(c *config.Config) { setDomain(c, "shop.example.com", "/hostedzone/Z0123", "example.com") },
+			`dev config: edge.hostedZoneID "/hostedzone/Z0123": want the ID of the Route 53 public hosted zone of edge.domain, such as Z0123456789ABCDEFGHIJ (Route 53 console, or ` + "`aws route53 list-hosted-zones`" + `)`},
+		{"domain outside the zone", "", func(c *config.Config) { setDomain(c, "shop.example.org", "Z0123456789ABCDEFGHIJ", "example.com") },
+			`dev config: edge.domain "shop.example.org": want a name inside edge.hostedZoneName (example.com): example.com itself or a subdomain of it`},
+		{"domain that only ends like the zone", "", func(c *config.Config) { setDomain(c, "myexample.com", "Z0123456789ABCDEFGHIJ", "example.com") },
+			`dev config: edge.domain "myexample.com": want a name inside edge.hostedZoneName (example.com): example.com itself or a subdomain of it`},
+		{"domain with a trailing dot and capitals", "", func(c *config.Config) { setDomain(c, "Shop.example.com.", "Z0123456789ABCDEFGHIJ", "example.com") },
+			`dev config: edge.domain "Shop.example.com.": want a lower-case host name such as shop.example.com, without a trailing dot or wildcard` + "\n" +
+				`dev config: edge.domain "Shop.example.com.": want a name inside edge.hostedZoneName (example.com): example.com itself or a subdomain of it`},
+		{"wildcard domain", "", func(c *config.Config) { setDomain(c, "*.example.com", "Z0123456789ABCDEFGHIJ", "example.com") },
+			`dev config: edge.domain "*.example.com": want a lower-case host name such as shop.example.com, without a trailing dot or wildcard`},
+		{"unknown price class", "", func(c *config.Config) { c.Edge.PriceClass = "PriceClass_100" },
+			`dev config: edge.priceClass "PriceClass_100": want one of 100, 200, All`},
+		{"rate limit below WAF's minimum", "", func(c *config.Config) { c.Edge.RateLimit = 5 },
+			`dev config: edge.rateLimit "5": want 10 to 2000000000 requests per IP address and window (WAF's bounds)`},
+		{"rate window WAF does not offer", "", func(c *config.Config) { c.Edge.RateLimitWindowSeconds = 30 },
+			`dev config: edge.rateLimitWindowSeconds "30": want one of 60, 120, 300, 600`},
+		{"no CloudFront log retention", "", func(c *config.Config) { c.Edge.LogRetentionDays = 0 },
+			`dev config: edge.logRetentionDays "0": want 1 to 3653`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,4 +216,9 @@ func TestBadConfigurations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// setDomain gives a stage a custom domain in a hosted zone.
+func setDomain(c *config.Config, domain, zoneID, zoneName string) {
+	c.Edge.Domain, c.Edge.HostedZoneID, c.Edge.HostedZoneName = domain, zoneID, zoneName
 }

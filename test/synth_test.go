@@ -48,6 +48,8 @@ type synthesis struct {
 	stacks    *stacks.Stacks
 	templates map[string]map[string]any // by stack name
 	report    validationReport
+	// outdir is the cloud assembly: templates, manifest.json, assets.
+	outdir string
 	// err is set when synth stopped on a failed check; the templates are still there.
 	err error
 
@@ -87,6 +89,7 @@ func synthesizeVariant(t *testing.T, name, stage string, change func(*config.Con
 	var app awscdk.App
 	s.err = synth(t, name, func(scope constructs.Construct) { s.stacks = stacks.New(scope, cfg, "..") }, &app)
 	outdir := *app.Outdir()
+	s.outdir = outdir
 	for _, stack := range stackNames(s.stacks) {
 		s.templates[stack] = readJSON[map[string]any](t, filepath.Join(outdir, stack+".template.json"))
 	}

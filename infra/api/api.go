@@ -117,7 +117,7 @@ func New(scope constructs.Construct, id string, props Props) *API {
 
 	a.addAlarms(props)
 	checks.Suppress(a.HTTPAPI, "AwsSolutions-APIG4",
-		"A public storefront API: product and order routes are open to shoppers by design, throttled per stage and per route, and WAF rules sit in front in CloudFront (next step). Add an authorizer for routes that need one.")
+		"A public storefront API: product and order routes are open to shoppers by design, throttled per stage and per route, behind CloudFront and its WAF web ACL (the cdn and edge stacks). Add an authorizer for routes that need one.")
 	return a
 }
 

@@ -40,6 +40,7 @@ type Config struct {
 	Batch         Batch
 	Web           Web
 	API           API
+	Edge          Edge
 }
 
 // Tags are the cost-allocation tags put on every resource. The stage tag comes from
@@ -138,6 +139,7 @@ func (c Config) Validate() error {
 	c.Batch.validate(&p)
 	c.Web.validate(&p, c.Stage)
 	c.API.validate(&p)
+	c.Edge.validate(&p)
 	return p.err(c.Stage)
 }
 

@@ -96,6 +96,14 @@ var stages = []Config{
 			LogRetentionDays:   14,
 			LatencyAlarmMillis: 1000,
 		},
+		// No domain: the site is served on CloudFront's own name. See the README's
+		// "Add your domain" to set Domain, HostedZoneID and HostedZoneName.
+		Edge: Edge{
+			PriceClass:             "100",
+			RateLimit:              100,
+			RateLimitWindowSeconds: 60,
+			LogRetentionDays:       14,
+		},
 	},
 	{
 		Stage:         "staging",
@@ -172,6 +180,12 @@ var stages = []Config{
 			LogRetentionDays:   90,
 			LatencyAlarmMillis: 1000,
 		},
+		Edge: Edge{
+			PriceClass:             "100",
+			RateLimit:              100,
+			RateLimitWindowSeconds: 60,
+			LogRetentionDays:       90,
+		},
 	},
 	{
 		Stage:                 "prod",
@@ -247,6 +261,12 @@ var stages = []Config{
 			PaymentURL:         "",
 			LogRetentionDays:   365,
 			LatencyAlarmMillis: 1000,
+		},
+		Edge: Edge{
+			PriceClass:             "All",
+			RateLimit:              100,
+			RateLimitWindowSeconds: 60,
+			LogRetentionDays:       365,
 		},
 	},
 }

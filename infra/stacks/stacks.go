@@ -21,6 +21,10 @@ type Stacks struct {
 	Web *Web
 	// API holds the HTTP API in front of the load balancer.
 	API *API
+	// Edge holds, in us-east-1, the web ACL and certificate CloudFront uses.
+	Edge *Edge
+	// CDN holds the CloudFront distribution, its static files and DNS records.
+	CDN *CDN
 }
 
 // New builds every stack of the stage described by cfg, which must be valid.
@@ -30,13 +34,15 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 	s.Events = NewEvents(scope, cfg.Prefix+"-events", cfg, sourceDir, s.Stateful)
 	s.Web = NewWeb(scope, cfg.Prefix+"-web", cfg, sourceDir, s.Stateful, s.Events)
 	s.API = NewAPI(scope, cfg.Prefix+"-api", cfg, s.Stateful, s.Web)
+	s.Edge = NewEdge(scope, cfg.Prefix+"-edge", cfg)
+	s.CDN = NewCDN(scope, cfg.Prefix+"-cdn", cfg, sourceDir, s.Edge, s.API)
 	tag(scope, cfg)
 	return s
 }
 
 // All lists the stacks, producers first.
 func (s *Stacks) All() []awscdk.Stack {
-	return []awscdk.Stack{s.Stateful.Stack, s.Events.Stack, s.Web.Stack, s.API.Stack}
+	return []awscdk.Stack{s.Stateful.Stack, s.Events.Stack, s.Web.Stack, s.API.Stack, s.Edge.Stack, s.CDN.Stack}
 }
 
 // tag puts the cost-allocation tags on every taggable resource below scope.

@@ -1,0 +1,32 @@
+package edge
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Zone references a Route 53 hosted zone by its configured ID and name: no lookup,
+// so synth needs no AWS account.
+func Zone(scope constructs.Construct, id, zoneID, zoneName string) awsroute53.IHostedZone {
+	return awsroute53.HostedZone_FromHostedZoneAttributes(scope, jsii.String(id), &awsroute53.HostedZoneAttributes{
+		HostedZoneId: jsii.String(zoneID), ZoneName: jsii.String(zoneName),
+	})
+}
+
+// NewCertificate creates the ACM certificate of domain, validated by a DNS record
+// that CloudFormation writes into zone. Its stack must be in us-east-1, the only
+// region CloudFront takes certificates from.
+func NewCertificate(scope constructs.Construct, id, domain string, zone awsroute53.IHostedZone) awscertificatemanager.Certificate {
+	if region := awscdk.Stack_Of(scope).Region(); !*awscdk.Token_IsUnresolved(region) && *region != Region {
+		panic(fmt.Sprintf("edge: a CloudFront certificate must be in %s, not %s", Region, *region))
+	}
+	return awscertificatemanager.NewCertificate(scope, jsii.String(id), &awscertificatemanager.CertificateProps{
+		DomainName: jsii.String(domain),
+		Validation: awscertificatemanager.CertificateValidation_FromDns(zone),
+	})
+}

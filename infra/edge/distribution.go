@@ -1,0 +1,203 @@
+package edge
+
+import (
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53targets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3deployment"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/logs"
+	"github.com/example/scalable-web/infra/removal"
+)
+
+// StaticPath is the path pattern CloudFront serves from the static bucket; every
+// other path goes to the API.
+const StaticPath = "/static/*"
+
+// DistributionProps configure the distribution. The stage configuration has
+// validated them.
+type DistributionProps struct {
+	// Comment says which stage the distribution serves, in the CloudFront console.
+	Comment string
+	// APIDomain is the host name of the HTTP API, the origin of every dynamic path.
+	APIDomain string
+	// StaticDir holds the files served under /static/; they are deployed with the stack.
+	StaticDir string
+	// WebACLArn is the ARN of the us-east-1 web ACL that filters every request.
+	WebACLArn string
+	// Domain, Certificate and Zone are all set for a custom domain, or all empty.
+	Domain      string
+	Certificate awscertificatemanager.ICertificate
+	Zone        awsroute53.IHostedZone
+
+	PriceClass       string
+	LogRetentionDays int
+	// DeploymentLogRetentionDays applies to the log group of the static-file upload.
+	DeploymentLogRetentionDays int
+	RemovalPolicy              awscdk.RemovalPolicy
+}
+
+// Distribution is the CloudFront distribution and what it owns.
+type Distribution struct {
+	constructs.Construct
+	Distribution awscloudfront.Distribution
+	// Static holds the static files: private, read by CloudFront through Origin
+	// Access Control.
+	Static awss3.Bucket
+	// Logs receives CloudFront's access logs (and the static bucket's server logs).
+	Logs    awss3.Bucket
+	Headers awscloudfront.ResponseHeadersPolicy
+}
+
+var priceClasses = map[string]awscloudfront.PriceClass{
+	"100": awscloudfront.PriceClass_PRICE_CLASS_100,
+	"200": awscloudfront.PriceClass_PRICE_CLASS_200,
+	"All": awscloudfront.PriceClass_PRICE_CLASS_ALL,
+}
+
+// NewDistribution creates the distribution: /static/* from a private bucket through
+// Origin Access Control, cached; everything else to the API, never cached, with
+// every viewer header but Host forwarded (API Gateway routes on its own Host).
+func NewDistribution(scope constructs.Construct, id string, props DistributionProps) *Distribution {
+	this := constructs.NewConstruct(scope, jsii.String(id))
+	d := &Distribution{Construct: this}
+	keep := removal.Keep(props.RemovalPolicy)
+
+	// CloudFront's standard logs are written with ACLs, so this bucket keeps them
+	// enabled (owner preferred: the account still owns every object).
+	d.Logs = awss3.NewBucket(this, jsii.String("Logs"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
+		LifecycleRules:    &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(props.LogRetentionDays))}},
+		RemovalPolicy:     keep,
+		AutoDeleteObjects: jsii.Bool(keep == awscdk.RemovalPolicy_DESTROY),
+	})
+	checks.Suppress(d.Logs, "AwsSolutions-S1",
+		"This bucket is where the access logs go, CloudFront's and the static bucket's; logging its own access would log the logging.")
+	d.Static = awss3.NewBucket(this, jsii.String("Static"), &awss3.BucketProps{
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:             jsii.Bool(true),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		ServerAccessLogsBucket: d.Logs,
+		ServerAccessLogsPrefix: jsii.String("s3/static/"),
+		RemovalPolicy:          keep,
+		AutoDeleteObjects:      jsii.Bool(keep == awscdk.RemovalPolicy_DESTROY),
+	})
+
+	d.Headers = awscloudfront.NewResponseHeadersPolicy(this, jsii.String("SecurityHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
+		Comment: jsii.String("Security headers on every response, whatever the origin sent"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(365 * 2)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true),
+			},
+			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
+			FrameOptions: &awscloudfront.ResponseHeadersFrameOptions{
+				FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true),
+			},
+			ReferrerPolicy: &awscloudfront.ResponseHeadersReferrerPolicy{
+				ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_STRICT_ORIGIN_WHEN_CROSS_ORIGIN, Override: jsii.Bool(true),
+			},
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
+				ContentSecurityPolicy: jsii.String("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+				Override:              jsii.Bool(true),
+			},
+		},
+	})
+
+	api := awscloudfrontorigins.NewHttpOrigin(jsii.String(props.APIDomain), &awscloudfrontorigins.HttpOriginProps{
+		ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
+		OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
+	})
+	distribution := &awscloudfront.DistributionProps{
+		Comment: jsii.String(props.Comment),
+		DefaultBehavior: &awscloudfront.BehaviorOptions{
+			Origin:                api,
+			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+			AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_ALL(),
+			CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
+			OriginRequestPolicy:   awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
+			ResponseHeadersPolicy: d.Headers,
+			Compress:              jsii.Bool(true),
+		},
+		AdditionalBehaviors: &map[string]*awscloudfront.BehaviorOptions{
+			StaticPath: {
+				Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(d.Static, nil),
+				ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+				AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_GET_HEAD(),
+				CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
+				ResponseHeadersPolicy: d.Headers,
+				Compress:              jsii.Bool(true),
+			},
+		},
+		HttpVersion:   awscloudfront.HttpVersion_HTTP2_AND_3,
+		EnableIpv6:    jsii.Bool(true),
+		PriceClass:    priceClasses[props.PriceClass],
+		WebAclId:      jsii.String(props.WebACLArn),
+		EnableLogging: jsii.Bool(true),
+		LogBucket:     d.Logs,
+		LogFilePrefix: jsii.String("cloudfront/"),
+	}
+	if props.Domain != "" {
+		distribution.DomainNames = jsii.Strings(props.Domain)
+		distribution.Certificate = props.Certificate
+		distribution.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
+	}
+	d.Distribution = awscloudfront.NewDistribution(this, jsii.String("Resource"), distribution)
+
+	checks.Suppress(d.Distribution, "AwsSolutions-CFR1",
+		"A shop that sells worldwide: no geo restriction. The WAF web ACL filters abuse by behaviour, not by country; add GeoRestriction here if you must block countries.")
+	if props.Domain == "" {
+		checks.Suppress(d.Distribution, "AwsSolutions-CFR4",
+			"No domain configured in this stage, so viewers use CloudFront's default *.cloudfront.net certificate, whose TLS policy cannot be set. With edge.domain set, the distribution requires TLSv1.2_2021.")
+	}
+
+	if props.Domain != "" {
+		target := awsroute53.RecordTarget_FromAlias(awsroute53targets.NewCloudFrontTarget(d.Distribution))
+		awsroute53.NewARecord(this, jsii.String("AliasIPv4"), &awsroute53.ARecordProps{Zone: props.Zone, RecordName: jsii.String(props.Domain), Target: target})
+		awsroute53.NewAaaaRecord(this, jsii.String("AliasIPv6"), &awsroute53.AaaaRecordProps{Zone: props.Zone, RecordName: jsii.String(props.Domain), Target: target})
+	}
+
+	deployment := awss3deployment.NewBucketDeployment(this, jsii.String("StaticFiles"), &awss3deployment.BucketDeploymentProps{
+		Sources:              &[]awss3deployment.ISource{awss3deployment.Source_Asset(jsii.String(props.StaticDir), nil)},
+		DestinationBucket:    d.Static,
+		DestinationKeyPrefix: jsii.String("static/"),
+		Distribution:         d.Distribution,
+		DistributionPaths:    jsii.Strings(StaticPath),
+		LogGroup:             logs.NewGroup(this, "StaticFilesLogs", logs.GroupProps{RetentionDays: props.DeploymentLogRetentionDays, RemovalPolicy: props.RemovalPolicy}),
+	})
+	suppressDeploymentHandler(deployment)
+	return d
+}
+
+// suppressDeploymentHandler records why the CDK's upload function, a singleton at
+// the top of the stack, may break three AwsSolutions rules.
+func suppressDeploymentHandler(deployment awss3deployment.BucketDeployment) {
+	stack := awscdk.Stack_Of(deployment)
+	for _, child := range *stack.Node().Children() {
+		if !strings.HasPrefix(*child.Node().Id(), "Custom::CDKBucketDeployment") {
+			continue
+		}
+		checks.Suppress(child, "AwsSolutions-L1",
+			"The CDK's BucketDeployment picks this function's Python runtime; it moves to newer runtimes with aws-cdk-lib upgrades. The function runs only during deploys.")
+		checks.Suppress(child, "AwsSolutions-IAM4",
+			"AWSLambdaBasicExecutionRole, set by the CDK's BucketDeployment: it lets the upload function write its own logs and nothing else.",
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+		checks.Suppress(child, "AwsSolutions-IAM5",
+			"The CDK's BucketDeployment grants: read the CDK asset bucket's objects (the zipped static files), write and prune objects in the static bucket only, and create and read CloudFront invalidations, which IAM cannot scope to one distribution through this construct.",
+			"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",
+			"/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-<AWS::AccountId>-<AWS::Region>\\/\\*$/",
+			"/^Resource::<[A-Za-z0-9]*Static[0-9A-F]{8}\\.Arn>\\/\\*$/", "Resource::*")
+	}
+}

@@ -1,0 +1,90 @@
+// Package edge builds what stands between the internet and the API: the WAF web
+// ACL and the certificate (both in us-east-1, where CloudFront reads them) and
+// the CloudFront distribution, with its static-file bucket and DNS records.
+package edge
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Region is where CloudFront reads certificates and web ACLs from.
+const Region = "us-east-1"
+
+// FirewallProps configure the web ACL.
+type FirewallProps struct {
+	// MetricPrefix starts the CloudWatch metric name of the ACL and of each rule.
+	MetricPrefix string
+	// RateLimit requests per IP address in RateLimitWindowSeconds; more get 429.
+	RateLimit              int
+	RateLimitWindowSeconds int
+}
+
+// ManagedRuleGroups are the AWS managed rule groups the ACL runs, in order.
+var ManagedRuleGroups = []string{
+	"AWSManagedRulesAmazonIpReputationList", // bots and scanners AWS has seen misbehave
+	"AWSManagedRulesCommonRuleSet",          // the OWASP top 10 basics
+	"AWSManagedRulesKnownBadInputsRuleSet",  // Log4Shell, Java deserialisation and other known exploits
+}
+
+// RateRuleName names the per-IP rate-based rule.
+const RateRuleName = "RateLimitPerIP"
+
+// NewFirewall creates a web ACL of CloudFront scope: the per-IP rate limit first,
+// then the managed rule groups. Every rule publishes metrics and samples requests.
+// Its stack must be in us-east-1.
+func NewFirewall(scope constructs.Construct, id string, props FirewallProps) awswafv2.CfnWebACL {
+	if region := awscdk.Stack_Of(scope).Region(); !*awscdk.Token_IsUnresolved(region) && *region != Region {
+		panic(fmt.Sprintf("edge: a CloudFront web ACL must be in %s, not %s", Region, *region))
+	}
+	visibility := func(metric string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
+		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
+			CloudWatchMetricsEnabled: jsii.Bool(true),
+			MetricName:               jsii.String(props.MetricPrefix + "-" + metric),
+			SampledRequestsEnabled:   jsii.Bool(true),
+		}
+	}
+	rules := []any{&awswafv2.CfnWebACL_RuleProperty{
+		Name:     jsii.String(RateRuleName),
+		Priority: jsii.Number(0),
+		Statement: &awswafv2.CfnWebACL_StatementProperty{
+			RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
+				AggregateKeyType:    jsii.String("IP"),
+				Limit:               jsii.Number(props.RateLimit),
+				EvaluationWindowSec: jsii.Number(props.RateLimitWindowSeconds),
+			},
+		},
+		// 429 tells a well-behaved client to back off; WAF's default is a bare 403.
+		Action: &awswafv2.CfnWebACL_RuleActionProperty{
+			Block: &awswafv2.CfnWebACL_BlockActionProperty{
+				CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{ResponseCode: jsii.Number(429)},
+			},
+		},
+		VisibilityConfig: visibility(RateRuleName),
+	}}
+	for i, group := range ManagedRuleGroups {
+		rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
+			Name:     jsii.String(group),
+			Priority: jsii.Number(i + 1),
+			Statement: &awswafv2.CfnWebACL_StatementProperty{
+				ManagedRuleGroupStatement: &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{
+					VendorName: jsii.String("AWS"), Name: jsii.String(group),
+				},
+			},
+			// The group's own actions apply (block); "count" here would only watch.
+			OverrideAction:   &awswafv2.CfnWebACL_OverrideActionProperty{None: map[string]any{}},
+			VisibilityConfig: visibility(group),
+		})
+	}
+	return awswafv2.NewCfnWebACL(scope, jsii.String(id), &awswafv2.CfnWebACLProps{
+		Scope:            jsii.String("CLOUDFRONT"),
+		Description:      jsii.String("In front of CloudFront: per-IP rate limit and AWS managed rules"),
+		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]any{}},
+		Rules:            &rules,
+		VisibilityConfig: visibility("WebAcl"),
+	})
+}

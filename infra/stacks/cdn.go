@@ -1,0 +1,54 @@
+package stacks
+
+import (
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/edge"
+	"github.com/example/scalable-web/infra/removal"
+)
+
+// CDN is the stateless stack of the CloudFront distribution, in the stage's region:
+// the static-file bucket and the DNS records of the domain.
+type CDN struct {
+	awscdk.Stack
+	Edge *edge.Distribution
+}
+
+// NewCDN creates the CDN stack in front of the API, with what CloudFront needs from
+// us-east-1 read from the edge stack.
+func NewCDN(scope constructs.Construct, id string, cfg config.Config, sourceDir string, edgeStack *Edge, api *API) *CDN {
+	stack := awscdk.NewStack(scope, jsii.String(id), stackProps(cfg, "CDN: CloudFront in front of the API and the static files"))
+	stack.AddStackDependency(edgeStack.Stack, jsii.String("reads the web ACL and certificate ARNs from its outputs (Fn::GetStackOutput)"))
+	stack.AddStackDependency(api.Stack, jsii.String("sends dynamic paths to the HTTP API"))
+	e := cfg.Edge
+	props := edge.DistributionProps{
+		Comment: cfg.Prefix + ": static files from S3, everything else to the API",
+		// The API's own host name, from its ID: the origin must not carry a path.
+		APIDomain:                  *awscdk.Fn_Join(jsii.String(""), &[]*string{api.API.HTTPAPI.ApiId(), jsii.String(".execute-api."), stack.Region(), jsii.String("."), stack.UrlSuffix()}),
+		StaticDir:                  filepath.Join(sourceDir, "service", "static"),
+		WebACLArn:                  *fromEdge(edgeStack, WebACLArnOutput),
+		PriceClass:                 e.PriceClass,
+		LogRetentionDays:           e.LogRetentionDays,
+		DeploymentLogRetentionDays: cfg.Web.LogRetentionDays,
+		RemovalPolicy:              removal.Policy(cfg.RemovalPolicy),
+	}
+	if e.HasDomain() {
+		props.Domain = e.Domain
+		props.Certificate = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), fromEdge(edgeStack, CertificateArnOutput))
+		props.Zone = edge.Zone(stack, "Zone", e.HostedZoneID, e.HostedZoneName)
+	}
+	d := edge.NewDistribution(stack, "Cdn", props)
+	url := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), d.Distribution.DistributionDomainName()})
+	if e.HasDomain() {
+		url = jsii.String("https://" + e.Domain)
+	}
+	output(stack, "SiteUrl", url, "The shop's address")
+	output(stack, "DistributionId", d.Distribution.DistributionId(), "For cache invalidations: aws cloudfront create-invalidation --distribution-id ...")
+	return &CDN{Stack: stack, Edge: d}
+}

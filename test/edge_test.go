@@ -1,0 +1,387 @@
+package test
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/edge"
+	"github.com/example/scalable-web/infra/stacks"
+)
+
+// CloudFront's managed policies, by the IDs the templates carry.
+const (
+	cachingDisabled           = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+	cachingOptimized          = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+	allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+	testZoneID                = "Z0123456789ABCDEFGHIJ"
+)
+
+// testDomains are the domains the with-domain variants use: a subdomain, a
+// subdomain of a delegated zone, and a zone apex.
+var testDomains = map[string][2]string{
+	"dev":     {"shop-dev.example.com", "example.com"},
+	"staging": {"staging.shop.example.com", "shop.example.com"},
+	"prod":    {"example.com", "example.com"},
+}
+
+// forEachEdgeVariant runs test on every stage, without a domain (as configured) and
+// with one, as subtests named stage and stage-domain.
+func forEachEdgeVariant(t *testing.T, test func(t *testing.T, s *synthesis)) {
+	t.Helper()
+	for _, stage := range config.StageNames() {
+		t.Run(stage, func(t *testing.T) { test(t, synthesize(t, stage)) })
+		t.Run(stage+"-domain", func(t *testing.T) { test(t, withDomain(t, stage)) })
+	}
+}
+
+func withDomain(t *testing.T, stage string) *synthesis {
+	t.Helper()
+	d := testDomains[stage]
+	return synthesizeVariant(t, stage+"-domain", stage, func(c *config.Config) { setDomain(c, d[0], testZoneID, d[1]) })
+}
+
+func edgeStack(s *synthesis) string { return *s.stacks.Edge.StackName() }
+func cdnStack(s *synthesis) string  { return *s.stacks.CDN.StackName() }
+
+// only returns the properties of the one resource of a type in a stack.
+func only(t *testing.T, s *synthesis, stack, typ string) map[string]any {
+	t.Helper()
+	found := s.resources(stack, typ)
+	if len(found) != 1 {
+		t.Fatalf("%s: %d resources of type %s, want 1", stack, len(found), typ)
+	}
+	for _, r := range found {
+		return props(r)
+	}
+	return nil
+}
+
+func TestEdgeStackIsInUsEast1(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		if got := *s.stacks.Edge.Region(); got != edge.Region {
+			t.Errorf("edge stack region %s, want %s", got, edge.Region)
+		}
+		for _, stack := range s.stacks.All() {
+			if stack != s.stacks.Edge.Stack && *stack.Region() == edge.Region {
+				t.Errorf("%s is pinned to %s; only the edge stack should be", *stack.StackName(), edge.Region)
+			}
+		}
+	})
+}
+
+func TestWebACL(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		acl := only(t, s, edgeStack(s), "AWS::WAFv2::WebACL")
+		if acl["Scope"] != "CLOUDFRONT" {
+			t.Errorf("scope %v, want CLOUDFRONT", acl["Scope"])
+		}
+		if fmt.Sprint(acl["DefaultAction"]) != "map[Allow:map[]]" {
+			t.Errorf("default action %v, want allow", acl["DefaultAction"])
+		}
+		visible := func(what string, v any) {
+			c, _ := v.(map[string]any)
+			if c["CloudWatchMetricsEnabled"] != true || c["SampledRequestsEnabled"] != true {
+				t.Errorf("%s: visibility %v, want metrics and sampled requests on", what, v)
+			}
+		}
+		visible("web ACL", acl["VisibilityConfig"])
+		var groups []string
+		rate := false
+		for _, r := range asList(acl["Rules"]) {
+			visible(fmt.Sprint(r["Name"]), r["VisibilityConfig"])
+			st := r["Statement"].(map[string]any)
+			if m, ok := st["ManagedRuleGroupStatement"].(map[string]any); ok {
+				groups = append(groups, fmt.Sprint(m["Name"]))
+				if m["VendorName"] != "AWS" || fmt.Sprint(r["OverrideAction"]) != "map[None:map[]]" {
+					t.Errorf("%v: vendor %v, override %v; want AWS and none (the group's own blocks apply)", m["Name"], m["VendorName"], r["OverrideAction"])
+				}
+			}
+			if rb, ok := st["RateBasedStatement"].(map[string]any); ok {
+				rate = true
+				e := s.cfg.Edge
+				if rb["AggregateKeyType"] != "IP" || rb["Limit"] != float64(e.RateLimit) || rb["EvaluationWindowSec"] != float64(e.RateLimitWindowSeconds) {
+					t.Errorf("rate rule %v, want per IP, %d per %d s", rb, e.RateLimit, e.RateLimitWindowSeconds)
+				}
+				if fmt.Sprint(r["Action"]) != "map[Block:map[CustomResponse:map[ResponseCode:429]]]" {
+					t.Errorf("rate rule action %v, want block with 429", r["Action"])
+				}
+			}
+		}
+		if !rate {
+			t.Error("no per-IP rate-based rule")
+		}
+		for _, want := range []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} {
+			if !slices.Contains(groups, want) {
+				t.Errorf("managed rule groups %v, want %s among them", groups, want)
+			}
+		}
+	})
+}
+
+// distribution returns the DistributionConfig of the CDN stack.
+func distribution(t *testing.T, s *synthesis) map[string]any {
+	t.Helper()
+	return only(t, s, cdnStack(s), "AWS::CloudFront::Distribution")["DistributionConfig"].(map[string]any)
+}
+
+// origin returns the origin a behaviour targets.
+func origin(t *testing.T, dist, behaviour map[string]any) map[string]any {
+	t.Helper()
+	for _, o := range asList(dist["Origins"]) {
+		if o["Id"] == behaviour["TargetOriginId"] {
+			return o
+		}
+	}
+	t.Fatalf("no origin %v", behaviour["TargetOriginId"])
+	return nil
+}
+
+func TestDistributionSendsDynamicPathsToTheAPIUncached(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		dist := distribution(t, s)
+		def := dist["DefaultCacheBehavior"].(map[string]any)
+		if def["CachePolicyId"] != cachingDisabled || def["OriginRequestPolicyId"] != allViewerExceptHostHeader {
+			t.Errorf("default behaviour: cache policy %v, origin request policy %v; want CachingDisabled and AllViewerExceptHostHeader", def["CachePolicyId"], def["OriginRequestPolicyId"])
+		}
+		if def["ViewerProtocolPolicy"] != "redirect-to-https" || len(asStrings(def["AllowedMethods"])) != 7 {
+			t.Errorf("default behaviour: viewer protocol %v, methods %v; want redirect-to-https and all seven", def["ViewerProtocolPolicy"], def["AllowedMethods"])
+		}
+		api := origin(t, dist, def)
+		custom, _ := api["CustomOriginConfig"].(map[string]any)
+		if custom["OriginProtocolPolicy"] != "https-only" || fmt.Sprint(custom["OriginSSLProtocols"]) != "[TLSv1.2]" {
+			t.Errorf("API origin %v, want HTTPS only with TLSv1.2", custom)
+		}
+		domain := fmt.Sprint(api["DomainName"])
+		if !strings.Contains(domain, ".execute-api.") || !strings.Contains(domain, *s.stacks.API.StackName()) {
+			t.Errorf("API origin domain %s, want the HTTP API's execute-api host read from the API stack", domain)
+		}
+	})
+}
+
+func TestDistributionServesStaticFilesThroughOriginAccessControl(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		dist := distribution(t, s)
+		behaviours := asList(dist["CacheBehaviors"])
+		if len(behaviours) != 1 || behaviours[0]["PathPattern"] != edge.StaticPath {
+			t.Fatalf("cache behaviours %v, want only %s", behaviours, edge.StaticPath)
+		}
+		static := behaviours[0]
+		if static["CachePolicyId"] != cachingOptimized || fmt.Sprint(static["AllowedMethods"]) != "[GET HEAD]" {
+			t.Errorf("static behaviour: cache policy %v, methods %v; want CachingOptimized, GET and HEAD", static["CachePolicyId"], static["AllowedMethods"])
+		}
+		o := origin(t, dist, static)
+		if o["OriginAccessControlId"] == nil || fmt.Sprint(o["S3OriginConfig"]) != "map[OriginAccessIdentity:]" {
+			t.Errorf("static origin %v, want an origin access control and no origin access identity", o)
+		}
+		cdn := cdnStack(s)
+		if n := len(s.resources(cdn, "AWS::CloudFront::CloudFrontOriginAccessIdentity")); n != 0 {
+			t.Errorf("%d origin access identities, want none", n)
+		}
+		oac := only(t, s, cdn, "AWS::CloudFront::OriginAccessControl")["OriginAccessControlConfig"].(map[string]any)
+		if oac["OriginAccessControlOriginType"] != "s3" || oac["SigningBehavior"] != "always" || oac["SigningProtocol"] != "sigv4" {
+			t.Errorf("origin access control %v, want s3, always signed, sigv4", oac)
+		}
+		// The bucket admits CloudFront for this distribution only, and nobody in public.
+		policy := fmt.Sprint(s.resources(cdn, "AWS::S3::BucketPolicy"))
+		if !strings.Contains(policy, "cloudfront.amazonaws.com") || !strings.Contains(policy, "AWS:SourceArn") {
+			t.Errorf("no bucket policy admits CloudFront on the distribution's SourceArn: %s", policy)
+		}
+		for id, b := range s.resources(cdn, "AWS::S3::Bucket") {
+			p := props(b)
+			if fmt.Sprint(p["PublicAccessBlockConfiguration"]) != "map[BlockPublicAcls:true BlockPublicPolicy:true IgnorePublicAcls:true RestrictPublicBuckets:true]" || p["BucketEncryption"] == nil {
+				t.Errorf("bucket %s: public access %v, encryption %v; want all public access blocked and encryption on", id, p["PublicAccessBlockConfiguration"], p["BucketEncryption"])
+			}
+		}
+		deploy := only(t, s, cdn, "Custom::CDKBucketDeployment")
+		if deploy["DestinationBucketKeyPrefix"] != "static/" || fmt.Sprint(deploy["DistributionPaths"]) != "["+edge.StaticPath+"]" {
+			t.Errorf("static-file deployment %v %v, want static/ and an invalidation of %s", deploy["DestinationBucketKeyPrefix"], deploy["DistributionPaths"], edge.StaticPath)
+		}
+	})
+}
+
+func TestDistributionProtocolsHeadersAndLogs(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		dist := distribution(t, s)
+		if dist["HttpVersion"] != "http2and3" || dist["IPV6Enabled"] != true {
+			t.Errorf("HTTP version %v, IPv6 %v; want http2and3 and IPv6", dist["HttpVersion"], dist["IPV6Enabled"])
+		}
+		if want := map[string]string{"100": "PriceClass_100", "200": "PriceClass_200", "All": "PriceClass_All"}[s.cfg.Edge.PriceClass]; dist["PriceClass"] != want {
+			t.Errorf("price class %v, want %s", dist["PriceClass"], want)
+		}
+		logging, _ := dist["Logging"].(map[string]any)
+		if logging["Bucket"] == nil {
+			t.Error("no access logs")
+		}
+		headers := only(t, s, cdnStack(s), "AWS::CloudFront::ResponseHeadersPolicy")["ResponseHeadersPolicyConfig"].(map[string]any)
+		sec := headers["SecurityHeadersConfig"].(map[string]any)
+		hsts, _ := sec["StrictTransportSecurity"].(map[string]any)
+		if hsts["AccessControlMaxAgeSec"] != float64(63072000) || hsts["IncludeSubdomains"] != true || hsts["Override"] != true {
+			t.Errorf("HSTS %v, want two years, subdomains, override", hsts)
+		}
+		for _, h := range []string{"ContentTypeOptions", "FrameOptions", "ReferrerPolicy", "ContentSecurityPolicy"} {
+			if c, _ := sec[h].(map[string]any); c["Override"] != true {
+				t.Errorf("%s %v, want set and overriding the origin", h, sec[h])
+			}
+		}
+		for _, b := range append(asList(dist["CacheBehaviors"]), dist["DefaultCacheBehavior"].(map[string]any)) {
+			if p, ok := b["ResponseHeadersPolicyId"].(map[string]any); !ok || p["Ref"] == nil {
+				t.Errorf("behaviour %v has no security headers policy", b["PathPattern"])
+			}
+		}
+		if acl := fmt.Sprint(dist["WebACLId"]); !strings.Contains(acl, "Fn::GetStackOutput") {
+			t.Errorf("web ACL %s, want the edge stack's output", acl)
+		}
+		for id, b := range s.resources(cdnStack(s), "AWS::S3::Bucket") {
+			if strings.Contains(id, "Logs") {
+				rules := fmt.Sprint(props(b)["LifecycleConfiguration"])
+				if !strings.Contains(rules, fmt.Sprintf("ExpirationInDays:%d", s.cfg.Edge.LogRetentionDays)) {
+					t.Errorf("log bucket lifecycle %s, want expiry after %d days", rules, s.cfg.Edge.LogRetentionDays)
+				}
+			}
+		}
+	})
+}
+
+func TestDomainCertificateAndRecords(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		e, cdn, edgeName := s.cfg.Edge, cdnStack(s), edgeStack(s)
+		dist := distribution(t, s)
+		records := s.resources(cdn, "AWS::Route53::RecordSet")
+		certs := s.resources(edgeName, "AWS::CertificateManager::Certificate")
+		if !e.HasDomain() {
+			if dist["Aliases"] != nil || dist["ViewerCertificate"] != nil || len(records) != 0 || len(certs) != 0 {
+				t.Errorf("no domain configured, yet aliases %v, viewer certificate %v, %d records, %d certificates", dist["Aliases"], dist["ViewerCertificate"], len(records), len(certs))
+			}
+			return
+		}
+		cert := only(t, s, edgeName, "AWS::CertificateManager::Certificate")
+		if cert["DomainName"] != e.Domain || cert["ValidationMethod"] != "DNS" ||
+			fmt.Sprint(cert["DomainValidationOptions"]) != fmt.Sprintf("[map[DomainName:%s HostedZoneId:%s]]", e.Domain, e.HostedZoneID) {
+			t.Errorf("certificate %v, want %s validated by DNS in zone %s", cert, e.Domain, e.HostedZoneID)
+		}
+		if fmt.Sprint(dist["Aliases"]) != "["+e.Domain+"]" {
+			t.Errorf("aliases %v, want [%s]", dist["Aliases"], e.Domain)
+		}
+		vc, _ := dist["ViewerCertificate"].(map[string]any)
+		if vc["MinimumProtocolVersion"] != "TLSv1.2_2021" || vc["SslSupportMethod"] != "sni-only" {
+			t.Errorf("viewer certificate %v, want TLSv1.2_2021 over SNI", vc)
+		}
+		types := map[string]int{}
+		for id, r := range records {
+			p := props(r)
+			types[fmt.Sprint(p["Type"])]++
+			alias, _ := p["AliasTarget"].(map[string]any)
+			if p["HostedZoneId"] != e.HostedZoneID || p["Name"] != e.Domain+"." || !strings.Contains(fmt.Sprint(alias["DNSName"]), "DomainName") ||
+				!strings.Contains(fmt.Sprint(alias["HostedZoneId"]), "CloudFront") {
+				t.Errorf("record %s: zone %v, name %v, alias %v; want an alias to CloudFront for %s. in %s", id, p["HostedZoneId"], p["Name"], alias, e.Domain, e.HostedZoneID)
+			}
+		}
+		if types["A"] != 1 || types["AAAA"] != 1 || len(records) != 2 {
+			t.Errorf("records %v, want one A and one AAAA", types)
+		}
+		for _, v := range s.report.nag() {
+			t.Errorf("cdk-nag: %s", v)
+		}
+		for _, v := range s.report.cloudFormation() {
+			t.Errorf("CloudFormation validation: %s", v)
+		}
+		if s.err != nil {
+			t.Errorf("synth: %v", s.err)
+		}
+	})
+}
+
+// TestReferencesAcrossRegionsHaveNoExports proves the edge and CDN stacks can
+// deploy in order and update without the export deadlock: no template exports or
+// imports anything (an export cannot change while another stack imports it), the
+// CDN stack reads the edge stack's plain outputs with Fn::GetStackOutput naming
+// us-east-1, each output it reads exists, and the CDN stack depends on the edge
+// stack, so `cdk deploy` deploys the edge first.
+func TestReferencesAcrossRegionsHaveNoExports(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		for name, template := range s.templates {
+			if n := len(findKey(template, "Fn::ImportValue")); n != 0 {
+				t.Errorf("%s imports %d exported values; want none", name, n)
+			}
+			for id, o := range mapOf(template["Outputs"]) {
+				if o.(map[string]any)["Export"] != nil {
+					t.Errorf("%s exports output %s; want plain outputs only", name, id)
+				}
+			}
+			for _, r := range mapOf(template["Resources"]) {
+				if typ := fmt.Sprint(r.(map[string]any)["Type"]); strings.Contains(typ, "CrossRegionExport") {
+					t.Errorf("%s has a %s: the CDK's strong cross-region references lock values like exports", name, typ)
+				}
+			}
+		}
+		edgeName, cdn := edgeStack(s), cdnStack(s)
+		outputs := mapOf(s.templates[edgeName]["Outputs"])
+		var read []string
+		for _, ref := range findKey(s.templates[cdn], "Fn::GetStackOutput") {
+			r := ref.(map[string]any)
+			if r["StackName"] != edgeName {
+				continue
+			}
+			read = append(read, fmt.Sprint(r["OutputName"]))
+			if r["Region"] != edge.Region {
+				t.Errorf("reads %v from %s without naming region %s", r["OutputName"], edgeName, edge.Region)
+			}
+			if _, ok := outputs[fmt.Sprint(r["OutputName"])]; !ok {
+				t.Errorf("reads output %v, which %s does not have", r["OutputName"], edgeName)
+			}
+		}
+		want := []string{stacks.WebACLArnOutput}
+		if s.cfg.Edge.HasDomain() {
+			want = append(want, stacks.CertificateArnOutput)
+		}
+		slices.Sort(read)
+		slices.Sort(want)
+		if !slices.Equal(slices.Compact(read), want) {
+			t.Errorf("%s reads %v from %s, want %v", cdn, read, edgeName, want)
+		}
+		manifest := readJSON[struct {
+			Artifacts map[string]struct {
+				Dependencies []string `json:"dependencies"`
+			} `json:"artifacts"`
+		}](t, filepath.Join(s.outdir, "manifest.json"))
+		if deps := manifest.Artifacts[cdn].Dependencies; !slices.Contains(deps, edgeName) {
+			t.Errorf("%s depends on %v, want %s among them so that it deploys second", cdn, deps, edgeName)
+		}
+	})
+}
+
+// findKey returns the values of every key named key anywhere in v.
+func findKey(v any, key string) []any {
+	var found []any
+	switch x := v.(type) {
+	case map[string]any:
+		for k, child := range x {
+			if k == key {
+				found = append(found, child)
+			}
+			found = append(found, findKey(child, key)...)
+		}
+	case []any:
+		for _, child := range x {
+			found = append(found, findKey(child, key)...)
+		}
+	}
+	return found
+}
+
+func mapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func asStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
+}
