@@ -195,6 +195,10 @@ func TestBadConfigurations(t *testing.T) {
 			`dev config: edge.rateLimitWindowSeconds "30": want one of 60, 120, 300, 600`},
 		{"no CloudFront log retention", "", func(c *config.Config) { c.Edge.LogRetentionDays = 0 },
 			`dev config: edge.logRetentionDays "0": want 1 to 3653`},
+		{"alarm email with a display name", "", func(c *config.Config) { c.Ops.AlarmEmails = []string{"On call <oncall@example.com>"} },
+			`dev config: ops.alarmEmails "On call <oncall@example.com>": want plain email addresses such as oncall@example.com`},
+		{"alarm endpoint over plain HTTP", "", func(c *config.Config) { c.Ops.AlarmHTTPSEndpoints = []string{"http://hooks.example.com/sns"} },
+			`dev config: ops.alarmHTTPSEndpoints "http://hooks.example.com/sns": want https:// URLs that accept SNS notifications`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -226,8 +226,9 @@ func TestEventsAlarms(t *testing.T) {
 			}
 		}
 		n := len(orderevents.Subscribers)
-		if dlqAlarms != 2*n+1 || ageAlarms != n || other != 1 {
-			t.Errorf("got %d DLQ, %d age and %d other alarms; want %d, %d and 1 (report errors)", dlqAlarms, ageAlarms, other, 2*n+1, n)
+		// Errors and throttles of each function: the consumers, the migration, the report.
+		if functions := 2 * (n + 2); dlqAlarms != 2*n+1 || ageAlarms != n || other != functions {
+			t.Errorf("got %d DLQ, %d age and %d other alarms; want %d, %d and %d (function errors and throttles)", dlqAlarms, ageAlarms, other, 2*n+1, n, functions)
 		}
 	})
 }

@@ -54,6 +54,8 @@ type API struct {
 	VpcLink awsapigatewayv2.VpcLink
 	Logs    awslogs.LogGroup
 	Alarms  []awscloudwatch.Alarm
+	// ServerErrors is among Alarms: it means the shop is down.
+	ServerErrors awscloudwatch.Alarm
 }
 
 // New creates the API.
@@ -139,7 +141,7 @@ func (a *API) addAlarms(props Props) {
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	api := a.HTTPAPI
 	errors := api.MetricServerError(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})
-	a.alarm("ServerErrors", errors, 10, "The API answered 5xx more than 10 times in 5 minutes")
+	a.ServerErrors = a.alarm("ServerErrors", errors, 10, "The API answered 5xx more than 10 times in 5 minutes")
 	clientRate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 		Expression: jsii.String("IF(requests > 100, 100 * errors / requests, 0)"),
 		UsingMetrics: &map[string]awscloudwatch.IMetric{
@@ -153,11 +155,13 @@ func (a *API) addAlarms(props Props) {
 	a.alarm("Latency", latency, float64(props.LatencyAlarmMillis), fmt.Sprintf("p99 latency of the API above %d ms for 15 minutes", props.LatencyAlarmMillis))
 }
 
-func (a *API) alarm(id string, metric awscloudwatch.IMetric, threshold float64, description string) {
-	a.Alarms = append(a.Alarms, awscloudwatch.NewAlarm(a.Construct, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
+func (a *API) alarm(id string, metric awscloudwatch.IMetric, threshold float64, description string) awscloudwatch.Alarm {
+	alarm := awscloudwatch.NewAlarm(a.Construct, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
 		Metric: metric, Threshold: jsii.Number(threshold), EvaluationPeriods: jsii.Number(3),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		AlarmDescription:   jsii.String(description),
-	}))
+	})
+	a.Alarms = append(a.Alarms, alarm)
+	return alarm
 }

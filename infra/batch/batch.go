@@ -63,6 +63,8 @@ func New(scope constructs.Construct, id string, props Props) *Batch {
 		env[k] = v
 	}
 	fn.Environment = env
+	fn.ErrorAlarmPeriods = 1 // it runs once a day: one failed run is news
+	fn.ErrorAlarmDescription = "The daily report failed: no report today unless it is rerun (README)"
 	b.Function = gofunction.New(this, "Function", fn)
 	b.ReportsTopic.GrantPublish(b.Function.Function)
 	checks.Suppress(b.Function.Function, "AwsSolutions-IAM5",
@@ -106,14 +108,6 @@ func New(scope constructs.Construct, id string, props Props) *Batch {
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 			AlarmDescription:   jsii.String("The scheduler could not invoke the daily report after its retries"),
-		}),
-		b.Function.Function.MetricErrors(&awscloudwatch.MetricOptions{
-			Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum"),
-		}).CreateAlarm(this, jsii.String("ErrorsAlarm"), &awscloudwatch.CreateAlarmOptions{
-			Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-			AlarmDescription:   jsii.String("The daily report failed: no report today unless it is rerun (README)"),
 		}),
 	)
 	return b

@@ -10,8 +10,8 @@ import (
 )
 
 // addAlarms watches every node and alarms on the worst of them, so an alarm keeps
-// its meaning after a failover swaps the primary and a replica. The alarms have no
-// action yet: the operations step sends every alarm to one ops topic.
+// its meaning after a failover swaps the primary and a replica. The stack sends them
+// to the ops topic.
 func (c *Cache) addAlarms() {
 	c.alarm("Cpu", "CPUUtilization", "Average", 90, "host CPU above 90% on a node for 15 minutes")
 	c.alarm("EngineCpu", "EngineCPUUtilization", "Average", 80, "the Valkey thread above 80% on a node for 15 minutes: it is single-threaded")

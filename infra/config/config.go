@@ -41,6 +41,7 @@ type Config struct {
 	Web           Web
 	API           API
 	Edge          Edge
+	Ops           Ops
 }
 
 // Tags are the cost-allocation tags put on every resource. The stage tag comes from
@@ -140,6 +141,7 @@ func (c Config) Validate() error {
 	c.Web.validate(&p, c.Stage)
 	c.API.validate(&p)
 	c.Edge.validate(&p)
+	c.Ops.validate(&p)
 	return p.err(c.Stage)
 }
 

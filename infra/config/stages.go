@@ -104,6 +104,8 @@ var stages = []Config{
 			RateLimitWindowSeconds: 60,
 			LogRetentionDays:       14,
 		},
+		// Who hears about alarms: add your on-call addresses before you deploy.
+		Ops: Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
 	},
 	{
 		Stage:         "staging",
@@ -186,6 +188,7 @@ var stages = []Config{
 			RateLimitWindowSeconds: 60,
 			LogRetentionDays:       90,
 		},
+		Ops: Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
 	},
 	{
 		Stage:                 "prod",
@@ -268,5 +271,6 @@ var stages = []Config{
 			RateLimitWindowSeconds: 60,
 			LogRetentionDays:       365,
 		},
+		Ops: Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
 	},
 }

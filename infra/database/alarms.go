@@ -13,8 +13,9 @@ import (
 const bytesPerConnection = 9531392
 
 // addAlarms watches the primary (CPU, storage, memory, connections) and each replica
-// (the same, plus lag). The alarms have no action yet: the operations step sends
-// every alarm to one ops topic.
+// (the same, plus lag). The stack sends them to the ops topic. Missing data is not
+// breaching: an instance that stops reporting shows up in the API's and the load
+// balancer's 5xx alarms, which page.
 func (d *Database) addAlarms(props Props) {
 	memory := props.MemoryGiB * (1 << 30)
 	type watched struct {

@@ -5,9 +5,11 @@
 package gofunction
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -37,6 +39,12 @@ type Props struct {
 
 	LogRetentionDays int
 	RemovalPolicy    awscdk.RemovalPolicy
+	// ErrorAlarmPeriods is how many 5-minute periods in a row with errors raise the
+	// errors alarm (default 3: SQS retries a consumer's failures, so one bad
+	// period is not news; 1 for a job that runs once a day). ErrorAlarmDescription
+	// says what the errors mean for the shop.
+	ErrorAlarmPeriods     int
+	ErrorAlarmDescription string
 }
 
 // Function is a Go Lambda function.
@@ -46,6 +54,8 @@ type Function struct {
 	LogGroup awslogs.LogGroup
 	// SecurityGroup is nil outside a VPC.
 	SecurityGroup awsec2.SecurityGroup
+	// Alarms: errors, and throttles (any at all: the account's concurrency is spent).
+	Alarms []awscloudwatch.Alarm
 }
 
 // Connections lets other tiers admit the function (in a VPC).
@@ -97,6 +107,7 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 	if props.Vpc != nil {
 		managed = append(managed, "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
 	}
+	f.addAlarms(props)
 	checks.Suppress(f.Function, "AwsSolutions-IAM4",
 		"AWSLambdaBasicExecutionRole (write its own logs) and AWSLambdaVPCAccessExecutionRole (manage its ENIs, which IAM cannot scope below *) are the policies AWS documents for every Lambda function; the function's own permissions are granted separately and scoped.",
 		managed...)
@@ -112,4 +123,32 @@ func code(sourceDir, pkg string) awslambda.AssetCode {
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling:      gobuild.Bundling(sourceDir, pkg, "bootstrap", awscdk.BundlingOutput_NOT_ARCHIVED),
 	})
+}
+
+func (f *Function) addAlarms(props Props) {
+	periods, description := props.ErrorAlarmPeriods, props.ErrorAlarmDescription
+	if periods == 0 {
+		periods = 3
+	}
+	if description == "" {
+		description = props.Description + ": errors in %d five-minute periods in a row"
+		description = fmt.Sprintf(description, periods)
+	}
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	sum := &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}
+	f.Alarms = append(f.Alarms,
+		f.Function.MetricErrors(sum).CreateAlarm(f.Construct, jsii.String("ErrorsAlarm"), &awscloudwatch.CreateAlarmOptions{
+			Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(periods),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			// No invocations, no data: nothing is failing.
+			TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
+			AlarmDescription: jsii.String(description),
+		}),
+		f.Function.MetricThrottles(sum).CreateAlarm(f.Construct, jsii.String("ThrottlesAlarm"), &awscloudwatch.CreateAlarmOptions{
+			Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			AlarmDescription:   jsii.String(props.Description + ": throttled, the account's Lambda concurrency is exhausted"),
+		}),
+	)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/example/scalable-web/infra/api"
 	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 )
 
@@ -36,6 +37,7 @@ func NewAPI(scope constructs.Construct, id string, cfg config.Config, stateful *
 		LatencyAlarmMillis: a.LatencyAlarmMillis,
 		RemovalPolicy:      removal.Policy(cfg.RemovalPolicy),
 	})
+	ops.Notify(stateful.Ops.Topic, httpAPI.Alarms...)
 	output(stack, "ApiUrl", httpAPI.HTTPAPI.ApiEndpoint(), "The API's endpoint (CloudFront will sit in front of it)")
 	return &API{Stack: stack, API: httpAPI}
 }

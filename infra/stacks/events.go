@@ -16,6 +16,7 @@ import (
 	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/gofunction"
 	"github.com/example/scalable-web/infra/messaging"
+	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/schema"
@@ -140,11 +141,26 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		Key:           e.Messaging.TopicKey,
 	})
 	database(e.Report.Function)
+	topic := stateful.Ops.Topic
+	ops.Notify(topic, e.Messaging.Alarms...)
+	ops.Notify(topic, e.Report.Alarms...)
+	for _, fn := range append([]*gofunction.Function{e.Migration, e.Report.Function}, consumersOf(e)...) {
+		ops.Notify(topic, fn.Alarms...)
+	}
 	data.Reports.GrantPut(e.Report.Function.Function, jsii.String("reports/*"))
 	checks.Suppress(e.Report.Function.Function, "AwsSolutions-IAM5",
 		"Scoped by the CDK's grantPut to the reports/ prefix of the reports bucket (s3:Abort* lets it abandon a failed upload).",
 		"Action::s3:Abort*", "/^Resource::.*\\/reports\\/\\*$/")
 	return e
+}
+
+// consumersOf lists the consumer functions in the contract's order.
+func consumersOf(e *Events) []*gofunction.Function {
+	var fns []*gofunction.Function
+	for _, name := range orderevents.SubscriberNames() {
+		fns = append(fns, e.Consumers[name])
+	}
+	return fns
 }
 
 // consumerID is the construct ID of a subscriber's function, e.g. "InventoryConsumer".

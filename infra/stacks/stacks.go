@@ -25,6 +25,8 @@ type Stacks struct {
 	Edge *Edge
 	// CDN holds the CloudFront distribution, its static files and DNS records.
 	CDN *CDN
+	// Ops holds what watches the others: the shop-is-down alarm.
+	Ops *Ops
 }
 
 // New builds every stack of the stage described by cfg, which must be valid.
@@ -36,13 +38,14 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 	s.API = NewAPI(scope, cfg.Prefix+"-api", cfg, s.Stateful, s.Web)
 	s.Edge = NewEdge(scope, cfg.Prefix+"-edge", cfg)
 	s.CDN = NewCDN(scope, cfg.Prefix+"-cdn", cfg, sourceDir, s.Edge, s.API)
+	s.Ops = NewOps(scope, cfg.Prefix+"-ops", cfg, s)
 	tag(scope, cfg)
 	return s
 }
 
 // All lists the stacks, producers first.
 func (s *Stacks) All() []awscdk.Stack {
-	return []awscdk.Stack{s.Stateful.Stack, s.Events.Stack, s.Web.Stack, s.API.Stack, s.Edge.Stack, s.CDN.Stack}
+	return []awscdk.Stack{s.Stateful.Stack, s.Events.Stack, s.Web.Stack, s.API.Stack, s.Edge.Stack, s.CDN.Stack, s.Ops.Stack}
 }
 
 // tag puts the cost-allocation tags on every taggable resource below scope.

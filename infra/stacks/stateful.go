@@ -9,6 +9,7 @@ import (
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/network"
+	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/storage"
 )
@@ -24,6 +25,10 @@ type Stateful struct {
 	Database *database.Database
 	Cache    *cache.Cache
 	Storage  *storage.Storage
+	// Ops is the topic every alarm of the stage notifies. It lives here, in the
+	// stack every other one depends on, and its email subscriptions are state:
+	// recreating the topic would make everyone confirm again.
+	Ops *ops.Topic
 }
 
 // NewStateful creates the stateful stack.
@@ -89,14 +94,21 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 		RemovalPolicy:          policy,
 	})
 
+	alerts := ops.NewTopic(stack, "Ops", ops.TopicProps{
+		Emails: cfg.Ops.AlarmEmails, HTTPSEndpoints: cfg.Ops.AlarmHTTPSEndpoints, RemovalPolicy: policy,
+	})
+	ops.Notify(alerts.Topic, data.Alarms...)
+	ops.Notify(alerts.Topic, kv.Alarms...)
+
 	output(stack, "DatabaseWriterEndpoint", data.WriterEndpoint, "Host name of the PostgreSQL primary: writes and read-your-own-write")
 	output(stack, "DatabaseReaderName", jsii.String(data.ReaderName), "Host name that spreads reads over the replicas (the primary when there are none)")
 	output(stack, "DatabaseSecretArn", data.Secret.SecretArn(), "Secret with the admin credentials")
 	output(stack, "CachePrimaryEndpoint", kv.PrimaryEndpoint, "Host name of the cache primary (TLS)")
 	output(stack, "CacheReaderEndpoint", kv.ReaderEndpoint, "Host name that spreads cache reads over the replicas")
 	output(stack, "CacheAuthTokenSecretArn", kv.AuthToken.SecretArn(), "Secret with the cache AUTH token")
+	output(stack, "OpsTopicArn", alerts.Topic.TopicArn(), "The topic every alarm notifies: subscribe on-call here (config: Ops)")
 
-	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets}
+	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Ops: alerts}
 }
 
 // output shows a value after deploy (cdk deploy, the console). It is not exported:

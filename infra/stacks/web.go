@@ -12,6 +12,7 @@ import (
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
+	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/web"
 )
@@ -58,6 +59,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 		AccessLogs:              stateful.Storage.AccessLogs,
 		LogRetentionDays:        w.LogRetentionDays,
 		RemovalPolicy:           removal.Policy(cfg.RemovalPolicy),
+		Notifications:           stateful.Ops.Topic,
 	})
 	// Said from the fleet's side, so both halves of each rule live in this stack.
 	fleet.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String("the service fleet"))
@@ -68,6 +70,8 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 	checks.Suppress(fleet.Role, "AwsSolutions-IAM5",
 		"kms:GenerateDataKey* comes from the CDK's grantPublish on the encrypted order-event topic: the GenerateDataKey variants SNS may call, on that one key only.",
 		"Action::kms:GenerateDataKey*")
+
+	ops.Notify(stateful.Ops.Topic, fleet.Alarms...)
 
 	output(stack, "LoadBalancerDnsName", fleet.LoadBalancer.LoadBalancerDnsName(), "Internal DNS name of the load balancer (reachable from inside the VPC)")
 	return &Web{Stack: stack, Web: fleet}

@@ -11,14 +11,15 @@ import (
 	"github.com/example/scalable-web/infra/checks"
 )
 
-// addAlarms watches what users feel (errors, slow answers) and what precedes it
-// (unhealthy targets, a fleet that cannot grow). No action yet: the operations
-// step sends every alarm to one ops topic.
+// addAlarms watches what users feel (errors, slow answers, no instance to answer)
+// and what precedes it (unhealthy targets, a fleet that cannot grow). Missing
+// data is not breaching, except for healthy hosts: no data there means no load
+// balancer reporting, which is as bad as none healthy.
 func (w *Web) addAlarms(props Props) {
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	sum := &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}
 	lb, tg := w.LoadBalancer.Metrics(), w.TargetGroup.Metrics()
-	w.alarm("LoadBalancer5xx", lb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, sum), 10, 3,
+	w.LoadBalancer5xx = w.alarm("LoadBalancer5xx", lb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, sum), 10, 3,
 		"The load balancer answered 5xx more than 10 times in 5 minutes: no healthy target, or targets refusing connections")
 	w.alarm("Target5xx", lb.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, sum), 10, 3,
 		"The service answered 5xx more than 10 times in 5 minutes")
@@ -26,6 +27,15 @@ func (w *Web) addAlarms(props Props) {
 		float64(props.P99LatencyAlarmMillis)/1000, 3, fmt.Sprintf("p99 response time of the service above %d ms for 15 minutes", props.P99LatencyAlarmMillis))
 	w.alarm("UnhealthyHosts", tg.UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum")}), 0, 5,
 		"A target failed its health checks for 5 minutes")
+	w.NoHealthyHosts = awscloudwatch.NewAlarm(w.Construct, jsii.String("NoHealthyHostsAlarm"), &awscloudwatch.AlarmProps{
+		Metric:             tg.HealthyHostCount(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Minimum")}),
+		Threshold:          jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(2),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+		AlarmDescription:   jsii.String("No healthy instance behind the load balancer for 2 minutes: every request fails"),
+	})
+	w.Alarms = append(w.Alarms, w.NoHealthyHosts)
 	atMax := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace: jsii.String("AWS/AutoScaling"), MetricName: jsii.String("GroupInServiceInstances"),
 		DimensionsMap: &map[string]*string{"AutoScalingGroupName": w.Fleet.AutoScalingGroupName()},
@@ -35,15 +45,17 @@ func (w *Web) addAlarms(props Props) {
 		fmt.Sprintf("The fleet has run at its maximum of %d instances for 15 minutes: raise web.maxCapacity or look for the bottleneck", props.MaxCapacity))
 }
 
-func (w *Web) alarm(id string, metric awscloudwatch.IMetric, threshold float64, periods int, description string) {
-	w.Alarms = append(w.Alarms, awscloudwatch.NewAlarm(w.Construct, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
+func (w *Web) alarm(id string, metric awscloudwatch.IMetric, threshold float64, periods int, description string) awscloudwatch.Alarm {
+	alarm := awscloudwatch.NewAlarm(w.Construct, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
 		Metric:             metric,
 		Threshold:          jsii.Number(threshold),
 		EvaluationPeriods:  jsii.Number(periods),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		AlarmDescription:   jsii.String(description),
-	}))
+	})
+	w.Alarms = append(w.Alarms, alarm)
+	return alarm
 }
 
 // suppress records the AwsSolutions rules this tier breaks on purpose; it runs
@@ -52,6 +64,4 @@ func (w *Web) suppress() {
 	checks.Suppress(w.Role, "AwsSolutions-IAM4",
 		"AmazonSSMManagedInstanceCore is the policy AWS documents for Session Manager, the only way in: no SSH key, no bastion.",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore")
-	checks.Suppress(w.Fleet, "AwsSolutions-AS3",
-		"Scaling events are in the group's activity history and its GroupMetrics; the operations step sends them with every alarm to the ops topic.")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -49,6 +50,9 @@ type Props struct {
 	AccessLogs               awss3.IBucket
 	LogRetentionDays         int
 	RemovalPolicy            awscdk.RemovalPolicy
+	// Notifications receives the group's launch and termination events, failed
+	// ones included.
+	Notifications awssns.ITopic
 }
 
 // Web is the load balancer and the fleet behind it.
@@ -62,6 +66,8 @@ type Web struct {
 	Binary       awss3assets.Asset
 	Logs         awslogs.LogGroup
 	Alarms       []awscloudwatch.Alarm
+	// NoHealthyHosts and LoadBalancer5xx are among Alarms: they mean the shop is down.
+	NoHealthyHosts, LoadBalancer5xx awscloudwatch.Alarm
 }
 
 // Connections of the fleet: grant it access to the data tier with AllowTo.
@@ -131,6 +137,9 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 		DefaultInstanceWarmup: awscdk.Duration_Seconds(jsii.Number(90)),
 		Cooldown:              awscdk.Duration_Seconds(jsii.Number(120)),
 		GroupMetrics:          &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
+		Notifications: &[]*awsautoscaling.NotificationConfiguration{{
+			Topic: props.Notifications, ScalingEvents: awsautoscaling.ScalingEvents_ALL(),
+		}},
 		// A new binary or launch template replaces instances one at a time, each new
 		// one signalling once its /readyz answers, while the others keep serving.
 		Signals: awsautoscaling.Signals_WaitForMinCapacity(&awsautoscaling.SignalsOptions{Timeout: awscdk.Duration_Minutes(jsii.Number(15))}),

@@ -1,0 +1,168 @@
+package test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/stacks"
+)
+
+// isOpsTopic reports whether an alarm action in stack names the ops topic: a Ref
+// in the stateful stack, a Fn::GetStackOutput of that Ref everywhere else.
+func isOpsTopic(s *synthesis, stack string, action any) bool {
+	stateful := *s.stacks.Stateful.StackName()
+	topic := *s.stacks.Stateful.Stack.GetLogicalId(s.stacks.Stateful.Ops.Topic.Node().DefaultChild().(awscdk.CfnElement))
+	got := fmt.Sprint(action)
+	if stack == stateful {
+		return got == fmt.Sprint(map[string]any{"Ref": topic})
+	}
+	ref, _ := mapOf(action)["Fn::GetStackOutput"].(map[string]any)
+	return ref["StackName"] == stateful && strings.HasPrefix(fmt.Sprint(ref["OutputName"]), "PublishOutputRef"+topic)
+}
+
+func TestEveryAlarmNotifiesTheOpsTopic(t *testing.T) {
+	forEachStage(t, func(t *testing.T, s *synthesis, _ string) {
+		total := 0
+		for _, stack := range stackNames(s.stacks) {
+			for _, typ := range []string{"AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"} {
+				for id, r := range s.resources(stack, typ) {
+					total++
+					p := props(r)
+					for _, actions := range []string{"AlarmActions", "OKActions"} {
+						got := asList(p[actions])
+						if list, _ := p[actions].([]any); len(got) != 1 || !isOpsTopic(s, stack, list[0]) {
+							t.Errorf("%s/%s: %s %v, want the ops topic only", stack, id, actions, p[actions])
+						}
+					}
+					if typ == "AWS::CloudWatch::Alarm" && p["TreatMissingData"] == nil {
+						t.Errorf("%s/%s: no TreatMissingData; say on purpose what no data means", stack, id)
+					}
+				}
+			}
+		}
+		if total < 30 {
+			t.Errorf("%d alarms in the stage; the tiers make more than 30", total)
+		}
+	})
+}
+
+func TestOpsTopicCanReceiveFromAlarmsAndAutoScaling(t *testing.T) {
+	forEachStage(t, func(t *testing.T, s *synthesis, stack string) {
+		keyID := *s.stacks.Stateful.Stack.GetLogicalId(s.stacks.Stateful.Ops.Key.Node().DefaultChild().(awscdk.CfnElement))
+		key := props(s.templates[stack]["Resources"].(map[string]any)[keyID].(map[string]any))
+		if key["EnableKeyRotation"] != true {
+			t.Error("the ops topic key does not rotate")
+		}
+		policy := fmt.Sprint(key["KeyPolicy"])
+		for _, want := range []string{"cloudwatch.amazonaws.com", "AWSServiceRoleForAutoScaling", "kms:GenerateDataKey*", "kms:Decrypt"} {
+			if !strings.Contains(policy, want) {
+				t.Errorf("ops key policy lacks %s: CloudWatch alarms and Auto Scaling could not publish to the encrypted topic", want)
+			}
+		}
+		topicID := *s.stacks.Stateful.Stack.GetLogicalId(s.stacks.Stateful.Ops.Topic.Node().DefaultChild().(awscdk.CfnElement))
+		topic := props(s.templates[stack]["Resources"].(map[string]any)[topicID].(map[string]any))
+		if fmt.Sprint(topic["KmsMasterKeyId"]) != fmt.Sprintf("map[Fn::GetAtt:[%s Arn]]", keyID) {
+			t.Errorf("ops topic key %v, want %s", topic["KmsMasterKeyId"], keyID)
+		}
+		web := *s.stacks.Web.StackName()
+		asg := only(t, s, web, "AWS::AutoScaling::AutoScalingGroup")
+		notify := asList(asg["NotificationConfigurations"])
+		if len(notify) != 1 || !strings.Contains(fmt.Sprint(notify[0]["TopicARN"]), "PublishOutputRefOps") ||
+			len(asStrings(notify[0]["NotificationTypes"])) != 4 {
+			t.Errorf("Auto Scaling notifications %v, want launches and terminations, failed ones too, to the ops topic", notify)
+		}
+		if n := len(s.resources(stack, "AWS::SNS::Subscription")); n != 0 && s.cfg.Ops.AlarmEmails == nil {
+			t.Errorf("%d subscriptions in the stateful stack, want none without Ops endpoints", n)
+		}
+	})
+}
+
+func TestOpsSubscriptionsFromConfig(t *testing.T) {
+	s := synthesizeVariant(t, "prod-oncall", "prod", func(c *config.Config) {
+		c.Ops.AlarmEmails = []string{"oncall@example.com", "cto@example.com"}
+		c.Ops.AlarmHTTPSEndpoints = []string{"https://events.example.com/integration/sns/abc"}
+	})
+	stack := *s.stacks.Stateful.StackName()
+	var got []string
+	for _, r := range s.resources(stack, "AWS::SNS::Subscription") {
+		p := props(r)
+		got = append(got, fmt.Sprint(p["Protocol"], " ", p["Endpoint"]))
+	}
+	slices.Sort(got)
+	want := []string{"email cto@example.com", "email oncall@example.com", "https https://events.example.com/integration/sns/abc"}
+	if !slices.Equal(got, want) {
+		t.Errorf("subscriptions %v, want %v", got, want)
+	}
+	for _, v := range s.report.nag() {
+		t.Errorf("cdk-nag: %s", v)
+	}
+}
+
+// TestEveryQueueAndFunctionHasAlarms checks that every SQS queue (DLQs included)
+// and every Go function of the events stack is watched.
+func TestEveryQueueAndFunctionHasAlarms(t *testing.T) {
+	forEachEventsStack(t, func(t *testing.T, s *synthesis, stack string) {
+		watched := map[string][]string{} // logical ID of the queue or function -> metrics
+		for _, r := range s.resources(stack, "AWS::CloudWatch::Alarm") {
+			p := props(r)
+			for _, d := range asList(p["Dimensions"]) {
+				watched[fmt.Sprint(d["Value"])] = append(watched[fmt.Sprint(d["Value"])], fmt.Sprint(p["MetricName"]))
+			}
+			for _, m := range asList(p["Metrics"]) {
+				stat, _ := m["MetricStat"].(map[string]any)
+				metric, _ := stat["Metric"].(map[string]any)
+				for _, d := range asList(metric["Dimensions"]) {
+					watched[fmt.Sprint(d["Value"])] = append(watched[fmt.Sprint(d["Value"])], fmt.Sprint(metric["MetricName"]))
+				}
+			}
+		}
+		for id := range s.resources(stack, "AWS::SQS::Queue") {
+			if ref := fmt.Sprintf("map[Fn::GetAtt:[%s QueueName]]", id); len(watched[ref]) == 0 {
+				t.Errorf("queue %s has no alarm", id)
+			}
+		}
+		functions := 0
+		for id, r := range s.resources(stack, "AWS::Lambda::Function") {
+			if props(r)["Runtime"] != "provided.al2023" {
+				continue // the CDK's own helpers
+			}
+			functions++
+			got := watched[fmt.Sprintf("map[Ref:%s]", id)]
+			if !slices.Contains(got, "Errors") || !slices.Contains(got, "Throttles") {
+				t.Errorf("function %s alarms on %v, want Errors and Throttles", id, got)
+			}
+		}
+		if functions != 5 {
+			t.Errorf("%d Go functions, want 5 (migration, three consumers, daily report)", functions)
+		}
+	})
+}
+
+func TestShopDownAlarm(t *testing.T) {
+	forEachStageStack(t, func(s *stacks.Stacks) awscdk.Stack { return s.Ops.Stack }, func(t *testing.T, s *synthesis, stack string) {
+		alarm := only(t, s, stack, "AWS::CloudWatch::CompositeAlarm")
+		rule := fmt.Sprint(alarm["AlarmRule"])
+		for _, want := range []string{"ApiServerErrorsAlarm", "WebLoadBalancer5xxAlarm", "WebNoHealthyHostsAlarm"} {
+			if !strings.Contains(rule, want) {
+				t.Errorf("shop-down rule %s does not watch %s", rule, want)
+			}
+		}
+		if strings.Count(rule, "OR ALARM") != 2 {
+			t.Errorf("shop-down rule %s, want any of three alarms", rule)
+		}
+		if alarm["AlarmName"] != s.cfg.Prefix+"-shop-down" {
+			t.Errorf("name %v", alarm["AlarmName"])
+		}
+		check(t, "no healthy hosts treats missing data as breaching", func() {
+			s.template(t, *s.stacks.Web.StackName()).HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
+				"MetricName": "HealthyHostCount", "ComparisonOperator": "LessThanThreshold", "Threshold": 1, "TreatMissingData": "breaching",
+			})
+		})
+	})
+}
