@@ -166,3 +166,45 @@ func TestShopDownAlarm(t *testing.T) {
 		})
 	})
 }
+
+// TestDashboardChartsEveryTier reads the dashboard's body and checks that it charts
+// every tier, and in the data and event tiers every instance, queue and function.
+func TestDashboardChartsEveryTier(t *testing.T) {
+	forEachStageStack(t, func(s *stacks.Stacks) awscdk.Stack { return s.Ops.Stack }, func(t *testing.T, s *synthesis, stack string) {
+		body := fmt.Sprint(only(t, s, stack, "AWS::CloudWatch::Dashboard")["DashboardBody"])
+		for _, ns := range []string{"AWS/CloudFront", "AWS/WAFV2", "AWS/ApiGateway", "AWS/ApplicationELB", "AWS/AutoScaling", "AWS/EC2", "AWS/RDS", "AWS/ElastiCache", "AWS/SQS", "AWS/Lambda"} {
+			if !strings.Contains(body, `\"`+ns+`\"`) && !strings.Contains(body, `"`+ns+`"`) {
+				t.Errorf("the dashboard charts nothing from %s", ns)
+			}
+		}
+		for _, metric := range []string{"BlockedRequests", "5xxErrorRate", "Latency", "TargetResponseTime", "HealthyHostCount", "GroupInServiceInstances",
+			"FreeStorageSpace", "DatabaseConnections", "CacheHitRate", "Evictions", "ApproximateAgeOfOldestMessage", "Throttles", "Duration"} {
+			if !strings.Contains(body, metric) {
+				t.Errorf("the dashboard does not chart %s", metric)
+			}
+		}
+		charted := func(what, stackName, id string) {
+			if !strings.Contains(body, "StackName:"+stackName) || !strings.Contains(body, id) {
+				t.Errorf("the dashboard does not chart %s %s of %s", what, id, stackName)
+			}
+		}
+		stateful, events := *s.stacks.Stateful.StackName(), *s.stacks.Events.StackName()
+		for id := range s.resources(stateful, "AWS::RDS::DBInstance") {
+			charted("database instance", stateful, "PublishOutputRef"+id)
+		}
+		for id := range s.resources(events, "AWS::SQS::Queue") {
+			charted("queue", events, "PublishOutputFnGetAtt"+id+"QueueName")
+		}
+		for id, r := range s.resources(events, "AWS::Lambda::Function") {
+			if props(r)["Runtime"] == "provided.al2023" {
+				charted("function", events, "PublishOutputRef"+id)
+			}
+		}
+		if got := strings.Contains(body, "ReplicaLag"); got != (s.cfg.Database.Replicas > 0) {
+			t.Errorf("replica lag charted: %v, want it exactly when the stage has replicas (%d)", got, s.cfg.Database.Replicas)
+		}
+		if got, want := strings.Count(body, "CacheClusterId"), 4*(1+s.cfg.Cache.Replicas); got != want {
+			t.Errorf("%d cache node series, want %d (4 graphs × %d nodes)", got, want, 1+s.cfg.Cache.Replicas)
+		}
+	})
+}

@@ -184,6 +184,15 @@ func subnetIDs(vpc awsec2.IVpc, selection *awsec2.SubnetSelection) *[]any {
 
 // nodeMetric is one metric of one node: ElastiCache names the nodes of a
 // replication group <id>-001, <id>-002, ...
+// NodeMetrics returns one metric per node of the replication group, for dashboards.
+func (c *Cache) NodeMetrics(name, statistic string) []awscloudwatch.IMetric {
+	metrics := make([]awscloudwatch.IMetric, c.nodes)
+	for node := 1; node <= c.nodes; node++ {
+		metrics[node-1] = c.nodeMetric(name, node, statistic)
+	}
+	return metrics
+}
+
 func (c *Cache) nodeMetric(name string, node int, statistic string) awscloudwatch.Metric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace:  jsii.String("AWS/ElastiCache"),

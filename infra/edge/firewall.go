@@ -31,6 +31,10 @@ var ManagedRuleGroups = []string{
 	"AWSManagedRulesKnownBadInputsRuleSet",  // Log4Shell, Java deserialisation and other known exploits
 }
 
+// WebACLMetricName is the CloudWatch name of the ACL's metrics (its WebACL
+// dimension), for dashboards.
+func WebACLMetricName(metricPrefix string) string { return metricPrefix + "-WebAcl" }
+
 // RateRuleName names the per-IP rate-based rule.
 const RateRuleName = "RateLimitPerIP"
 
@@ -81,10 +85,14 @@ func NewFirewall(scope constructs.Construct, id string, props FirewallProps) aws
 		})
 	}
 	return awswafv2.NewCfnWebACL(scope, jsii.String(id), &awswafv2.CfnWebACLProps{
-		Scope:            jsii.String("CLOUDFRONT"),
-		Description:      jsii.String("In front of CloudFront: per-IP rate limit and AWS managed rules"),
-		DefaultAction:    &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]any{}},
-		Rules:            &rules,
-		VisibilityConfig: visibility("WebAcl"),
+		Scope:         jsii.String("CLOUDFRONT"),
+		Description:   jsii.String("In front of CloudFront: per-IP rate limit and AWS managed rules"),
+		DefaultAction: &awswafv2.CfnWebACL_DefaultActionProperty{Allow: map[string]any{}},
+		Rules:         &rules,
+		VisibilityConfig: &awswafv2.CfnWebACL_VisibilityConfigProperty{
+			CloudWatchMetricsEnabled: jsii.Bool(true),
+			MetricName:               jsii.String(WebACLMetricName(props.MetricPrefix)),
+			SampledRequestsEnabled:   jsii.Bool(true),
+		},
 	})
 }
