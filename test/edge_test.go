@@ -235,13 +235,17 @@ func TestDistributionProtocolsHeadersAndLogs(t *testing.T) {
 		if acl := fmt.Sprint(dist["WebACLId"]); !strings.Contains(acl, "Fn::GetStackOutput") {
 			t.Errorf("web ACL %s, want the edge stack's output", acl)
 		}
-		for id, b := range s.resources(cdnStack(s), "AWS::S3::Bucket") {
-			if strings.Contains(id, "Logs") {
-				rules := fmt.Sprint(props(b)["LifecycleConfiguration"])
-				if !strings.Contains(rules, fmt.Sprintf("ExpirationInDays:%d", s.cfg.Edge.LogRetentionDays)) {
-					t.Errorf("log bucket lifecycle %s, want expiry after %d days", rules, s.cfg.Edge.LogRetentionDays)
-				}
-			}
+		logBucket := mapOf(logging["Bucket"])["Fn::GetAtt"]
+		ref, _ := logBucket.([]any)
+		if len(ref) != 2 {
+			t.Fatalf("log bucket %v, want a bucket of the stack", logging["Bucket"])
+		}
+		b := mapOf(s.templates[cdnStack(s)]["Resources"])[fmt.Sprint(ref[0])]
+		if rules := fmt.Sprint(props(mapOf(b))["LifecycleConfiguration"]); !strings.Contains(rules, fmt.Sprintf("ExpirationInDays:%d", s.cfg.Edge.LogRetentionDays)) {
+			t.Errorf("log bucket lifecycle %s, want expiry after %d days", rules, s.cfg.Edge.LogRetentionDays)
+		}
+		if enc := props(mapOf(b))["BucketEncryption"]; enc == nil {
+			t.Error("log bucket not encrypted")
 		}
 	})
 }

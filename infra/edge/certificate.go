@@ -1,9 +1,6 @@
 package edge
 
 import (
-	"fmt"
-
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -22,9 +19,7 @@ func Zone(scope constructs.Construct, id, zoneID, zoneName string) awsroute53.IH
 // that CloudFormation writes into zone. Its stack must be in us-east-1, the only
 // region CloudFront takes certificates from.
 func NewCertificate(scope constructs.Construct, id, domain string, zone awsroute53.IHostedZone) awscertificatemanager.Certificate {
-	if region := awscdk.Stack_Of(scope).Region(); !*awscdk.Token_IsUnresolved(region) && *region != Region {
-		panic(fmt.Sprintf("edge: a CloudFront certificate must be in %s, not %s", Region, *region))
-	}
+	requireRegion(scope, "certificate")
 	return awscertificatemanager.NewCertificate(scope, jsii.String(id), &awscertificatemanager.CertificateProps{
 		DomainName: jsii.String(domain),
 		Validation: awscertificatemanager.CertificateValidation_FromDns(zone),

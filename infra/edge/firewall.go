@@ -31,6 +31,14 @@ var ManagedRuleGroups = []string{
 	"AWSManagedRulesKnownBadInputsRuleSet",  // Log4Shell, Java deserialisation and other known exploits
 }
 
+// requireRegion stops synth when what is built in a stack of a known region other
+// than us-east-1, where CloudFront would not find it.
+func requireRegion(scope constructs.Construct, what string) {
+	if region := awscdk.Stack_Of(scope).Region(); !*awscdk.Token_IsUnresolved(region) && *region != Region {
+		panic(fmt.Sprintf("edge: a CloudFront %s must be in %s, not %s", what, Region, *region))
+	}
+}
+
 // WebACLMetricName is the CloudWatch name of the ACL's metrics (its WebACL
 // dimension), for dashboards.
 func WebACLMetricName(metricPrefix string) string { return metricPrefix + "-WebAcl" }
@@ -42,9 +50,7 @@ const RateRuleName = "RateLimitPerIP"
 // then the managed rule groups. Every rule publishes metrics and samples requests.
 // Its stack must be in us-east-1.
 func NewFirewall(scope constructs.Construct, id string, props FirewallProps) awswafv2.CfnWebACL {
-	if region := awscdk.Stack_Of(scope).Region(); !*awscdk.Token_IsUnresolved(region) && *region != Region {
-		panic(fmt.Sprintf("edge: a CloudFront web ACL must be in %s, not %s", Region, *region))
-	}
+	requireRegion(scope, "web ACL")
 	visibility := func(metric string) *awswafv2.CfnWebACL_VisibilityConfigProperty {
 		return &awswafv2.CfnWebACL_VisibilityConfigProperty{
 			CloudWatchMetricsEnabled: jsii.Bool(true),

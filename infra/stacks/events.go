@@ -144,7 +144,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	topic := stateful.Ops.Topic
 	ops.Notify(topic, e.Messaging.Alarms...)
 	ops.Notify(topic, e.Report.Alarms...)
-	for _, fn := range append([]*gofunction.Function{e.Migration, e.Report.Function}, consumersOf(e)...) {
+	for _, fn := range e.Functions() {
 		ops.Notify(topic, fn.Alarms...)
 	}
 	data.Reports.GrantPut(e.Report.Function.Function, jsii.String("reports/*"))
@@ -154,9 +154,10 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	return e
 }
 
-// consumersOf lists the consumer functions in the contract's order.
-func consumersOf(e *Events) []*gofunction.Function {
-	var fns []*gofunction.Function
+// Functions lists the stack's Go functions: the migration, the daily report, then
+// the consumers in the contract's order.
+func (e *Events) Functions() []*gofunction.Function {
+	fns := []*gofunction.Function{e.Migration, e.Report.Function}
 	for _, name := range orderevents.SubscriberNames() {
 		fns = append(fns, e.Consumers[name])
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/edge"
-	"github.com/example/scalable-web/infra/gofunction"
 	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/internal/orderevents"
 )
@@ -82,7 +81,7 @@ func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
 				lb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, stat("Sum")), lb.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, stat("Sum"))}},
 			{Title: "Healthy hosts / in service", Metrics: []awscloudwatch.IMetric{
 				tg.HealthyHostCount(stat("Minimum")),
-				awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/AutoScaling"), MetricName: jsii.String("GroupInServiceInstances"), DimensionsMap: &group, Period: five, Statistic: jsii.String("Minimum")})}},
+				s.Web.Web.InService(five, "Minimum")}},
 			{Title: "Fleet CPU (%)", Metrics: []awscloudwatch.IMetric{
 				awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("CPUUtilization"), DimensionsMap: &group, Period: five, Statistic: jsii.String("Average")})}},
 		}},
@@ -127,7 +126,7 @@ func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
 	}})
 
 	var invocations, errors, throttles, duration []awscloudwatch.IMetric
-	for _, fn := range append([]*gofunction.Function{s.Events.Migration, s.Events.Report.Function}, consumersOf(s.Events)...) {
+	for _, fn := range s.Events.Functions() {
 		f := fn.Function
 		invocations = append(invocations, f.MetricInvocations(stat("Sum")))
 		errors = append(errors, f.MetricErrors(stat("Sum")))

@@ -36,13 +36,17 @@ func (w *Web) addAlarms(props Props) {
 		AlarmDescription:   jsii.String("No healthy instance behind the load balancer for 2 minutes: every request fails"),
 	})
 	w.Alarms = append(w.Alarms, w.NoHealthyHosts)
-	atMax := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+	w.alarm("FleetAtMaxCapacity", w.InService(five, "Minimum"), float64(props.MaxCapacity)-0.5, 3,
+		fmt.Sprintf("The fleet has run at its maximum of %d instances for 15 minutes: raise web.maxCapacity or look for the bottleneck", props.MaxCapacity))
+}
+
+// InService is the number of instances in service in the group (GroupMetrics).
+func (w *Web) InService(period awscdk.Duration, statistic string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace: jsii.String("AWS/AutoScaling"), MetricName: jsii.String("GroupInServiceInstances"),
 		DimensionsMap: &map[string]*string{"AutoScalingGroupName": w.Fleet.AutoScalingGroupName()},
-		Period:        five, Statistic: jsii.String("Minimum"),
+		Period:        period, Statistic: jsii.String(statistic),
 	})
-	w.alarm("FleetAtMaxCapacity", atMax, float64(props.MaxCapacity)-0.5, 3,
-		fmt.Sprintf("The fleet has run at its maximum of %d instances for 15 minutes: raise web.maxCapacity or look for the bottleneck", props.MaxCapacity))
 }
 
 func (w *Web) alarm(id string, metric awscloudwatch.IMetric, threshold float64, periods int, description string) awscloudwatch.Alarm {
