@@ -13,7 +13,15 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 export AWS_EC2_METADATA_DISABLED := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-CDK_FLAGS := --no-notices -c stage=$(STAGE)
+# GitHub Actions sets GITHUB_REPOSITORY on every run; set it yourself (owner/name) to
+# add the stage's delivery stack, the roles the workflow assumes, from your machine.
+CDK_FLAGS := --no-notices -c stage=$(STAGE) $(if $(GITHUB_REPOSITORY),-c githubRepository=$(GITHUB_REPOSITORY))
+# cdk deploy asks before it broadens IAM or security groups; the workflow, whose prod
+# approval is a GitHub environment's reviewers, sets APPROVAL=never.
+APPROVAL ?= broadening
+# The workflow's pull-request diff passes --no-change-set: its role may only read.
+DIFF_FLAGS ?=
+ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.10
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
@@ -40,10 +48,11 @@ synth-all: deps ## synthesize every stage into cdk.out/STAGE
 test: deps ## every test: unit, integration (local PostgreSQL + replica, Redis, goaws), templates
 	bash scripts/test.sh
 
-lint: ## gofmt, go vet, and go.mod/go.sum tidy
+lint: ## gofmt, go vet, go.mod/go.sum tidy, and actionlint on the GitHub workflows
 	@unformatted=$$(gofmt -l $(GO_FILES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	go run $(ACTIONLINT) -shellcheck= .github/workflows/*.yml
 
 run-local: ## run the service on loopback against local PostgreSQL + replica, Redis and goaws
 	bash scripts/run-local.sh
@@ -63,11 +72,11 @@ snapshot-update: deps ## rewrite the golden templates in test/snapshots (say why
 
 diff: deps aws-credentials ## cdk diff of STAGE against the account in your AWS credentials
 	@echo "cdk diff of every stack of stage $(STAGE)"
-	$(CDK) diff $(CDK_FLAGS) --all
+	$(CDK) diff $(CDK_FLAGS) --all $(DIFF_FLAGS)
 
 deploy: deps aws-credentials prod-confirmed ## cdk deploy of STAGE (prod needs CONFIRM=prod)
 	@echo "cdk deploy of every stack of stage $(STAGE)"
-	$(CDK) deploy $(CDK_FLAGS) --all --require-approval broadening
+	$(CDK) deploy $(CDK_FLAGS) --all --require-approval $(APPROVAL)
 
 destroy: deps aws-credentials prod-confirmed ## cdk destroy of STAGE (prod needs CONFIRM=prod; retained data stays)
 	@echo "cdk destroy of every stack of stage $(STAGE)"

@@ -22,7 +22,7 @@ const defaultStage = "dev"
 
 func main() {
 	app := awscdk.NewApp(nil)
-	cfg, err := stageConfig(app.Node().TryGetContext(jsii.String("stage")))
+	cfg, err := stageConfig(app.Node().TryGetContext(jsii.String("stage")), app.Node().TryGetContext(jsii.String("githubRepository")))
 	if err != nil {
 		fail(err)
 	}
@@ -41,7 +41,9 @@ func main() {
 }
 
 // stageConfig returns the validated configuration of the stage named in context.
-func stageConfig(stage any) (config.Config, error) {
+// A GitHub repository given in context (make passes $GITHUB_REPOSITORY) adds the
+// stage's delivery stack.
+func stageConfig(stage, repository any) (config.Config, error) {
 	if stage == nil {
 		stage = defaultStage
 	}
@@ -52,6 +54,13 @@ func stageConfig(stage any) (config.Config, error) {
 	cfg, err := config.ForStage(name)
 	if err != nil {
 		return cfg, err
+	}
+	if repository != nil {
+		repo, ok := repository.(string)
+		if !ok {
+			return cfg, fmt.Errorf("context githubRepository %v: want owner/name of a GitHub repository", repository)
+		}
+		cfg.Delivery.GitHubRepository = repo
 	}
 	return cfg, cfg.Validate()
 }

@@ -94,3 +94,13 @@ func TestAppSynthesizesDevByDefault(t *testing.T) {
 		}
 	}
 }
+
+func TestAppRejectsBadGitHubRepository(t *testing.T) {
+	ctx := cdkContext(t)
+	ctx["githubRepository"] = "example-org"
+	_, stderr, code := runApp(t, ctx)
+	want := "error: dev config: delivery.gitHubRepository \"example-org\": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack\n"
+	if code != 1 || stderr != want {
+		t.Errorf("got exit %d and stderr\n%s\nwant exit 1 and stderr\n%s", code, stderr, want)
+	}
+}

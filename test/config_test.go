@@ -199,6 +199,10 @@ func TestBadConfigurations(t *testing.T) {
 			`dev config: ops.alarmEmails "On call <oncall@example.com>": want plain email addresses such as oncall@example.com`},
 		{"alarm endpoint over plain HTTP", "", func(c *config.Config) { c.Ops.AlarmHTTPSEndpoints = []string{"http://hooks.example.com/sns"} },
 			`dev config: ops.alarmHTTPSEndpoints "http://hooks.example.com/sns": want https:// URLs that accept SNS notifications`},
+		{"GitHub repository as a URL", "", func(c *config.Config) { c.Delivery.GitHubRepository = "https://github.com/example-org/shop" },
+			`dev config: delivery.gitHubRepository "https://github.com/example-org/shop": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack`},
+		{"GitHub repository without an owner", "", func(c *config.Config) { c.Delivery.GitHubRepository = "shop" },
+			`dev config: delivery.gitHubRepository "shop": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

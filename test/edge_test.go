@@ -18,6 +18,7 @@ const (
 	cachingOptimized          = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 	allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 	testZoneID                = "Z0123456789ABCDEFGHIJ"
+	testRepository            = "example-org/shop"
 )
 
 // testDomains are the domains the with-domain variants use: a subdomain, a
@@ -38,10 +39,15 @@ func forEachEdgeVariant(t *testing.T, test func(t *testing.T, s *synthesis)) {
 	}
 }
 
+// withDomain is the stage as a team running it in production configures it: with
+// a domain, and with its GitHub repository, which adds the delivery stack.
 func withDomain(t *testing.T, stage string) *synthesis {
 	t.Helper()
 	d := testDomains[stage]
-	return synthesizeVariant(t, stage+"-domain", stage, func(c *config.Config) { setDomain(c, d[0], testZoneID, d[1]) })
+	return synthesizeVariant(t, stage+"-domain", stage, func(c *config.Config) {
+		setDomain(c, d[0], testZoneID, d[1])
+		c.Delivery.GitHubRepository = testRepository
+	})
 }
 
 func edgeStack(s *synthesis) string { return *s.stacks.Edge.StackName() }

@@ -42,6 +42,7 @@ type Config struct {
 	API           API
 	Edge          Edge
 	Ops           Ops
+	Delivery      Delivery
 }
 
 // Tags are the cost-allocation tags put on every resource. The stage tag comes from
@@ -142,6 +143,7 @@ func (c Config) Validate() error {
 	c.API.validate(&p)
 	c.Edge.validate(&p)
 	c.Ops.validate(&p)
+	c.Delivery.validate(&p)
 	return p.err(c.Stage)
 }
 

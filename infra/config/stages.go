@@ -106,6 +106,9 @@ var stages = []Config{
 		},
 		// Who hears about alarms: add your on-call addresses before you deploy.
 		Ops: Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
+		// The stages share one account by default: dev creates GitHub's OIDC provider
+		// and the others use it. A stage in an account of its own sets it to true.
+		Delivery: Delivery{CreateOIDCProvider: true},
 	},
 	{
 		Stage:         "staging",
@@ -188,7 +191,8 @@ var stages = []Config{
 			RateLimitWindowSeconds: 60,
 			LogRetentionDays:       90,
 		},
-		Ops: Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
+		Ops:      Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
+		Delivery: Delivery{CreateOIDCProvider: false},
 	},
 	{
 		Stage:                 "prod",
@@ -271,6 +275,7 @@ var stages = []Config{
 			RateLimitWindowSeconds: 60,
 			LogRetentionDays:       365,
 		},
-		Ops: Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
+		Ops:      Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
+		Delivery: Delivery{CreateOIDCProvider: false},
 	},
 }

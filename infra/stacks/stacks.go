@@ -27,6 +27,9 @@ type Stacks struct {
 	CDN *CDN
 	// Ops holds what watches the others: the shop-is-down alarm.
 	Ops *Ops
+	// Delivery holds the roles GitHub Actions assumes; nil when the stage names no
+	// GitHub repository.
+	Delivery *Delivery
 }
 
 // New builds every stack of the stage described by cfg, which must be valid.
@@ -39,13 +42,20 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 	s.Edge = NewEdge(scope, cfg.Prefix+"-edge", cfg)
 	s.CDN = NewCDN(scope, cfg.Prefix+"-cdn", cfg, sourceDir, s.Edge, s.API)
 	s.Ops = NewOps(scope, cfg.Prefix+"-ops", cfg, s)
+	if cfg.Delivery.GitHubRepository != "" {
+		s.Delivery = NewDelivery(scope, cfg.Prefix+"-delivery", cfg)
+	}
 	tag(scope, cfg)
 	return s
 }
 
 // All lists the stacks, producers first.
 func (s *Stacks) All() []awscdk.Stack {
-	return []awscdk.Stack{s.Stateful.Stack, s.Events.Stack, s.Web.Stack, s.API.Stack, s.Edge.Stack, s.CDN.Stack, s.Ops.Stack}
+	all := []awscdk.Stack{s.Stateful.Stack, s.Events.Stack, s.Web.Stack, s.API.Stack, s.Edge.Stack, s.CDN.Stack, s.Ops.Stack}
+	if s.Delivery != nil {
+		all = append(all, s.Delivery.Stack)
+	}
+	return all
 }
 
 // tag puts the cost-allocation tags on every taggable resource below scope.

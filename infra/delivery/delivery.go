@@ -1,0 +1,158 @@
+// Package delivery lets a GitHub Actions workflow reach a stage's account through
+// GitHub's OpenID Connect provider, with no long-lived keys.
+//
+// It makes two roles, each trusted by one repository and one kind of job only:
+//
+//   - the diff role, for pull requests, may assume the CDK's lookup role (read-only),
+//     which is all `cdk diff --no-change-set` needs;
+//   - the deploy role, for jobs of the stage's GitHub environment, may assume the
+//     CDK's deploy and file-publishing roles.
+//
+// Neither role can do anything else itself. What a deployment may change is decided by
+// the bootstrap's CloudFormation execution role, as for any `cdk deploy`.
+package delivery
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+const (
+	// Issuer is GitHub Actions' OIDC issuer, without its https:// scheme.
+	Issuer = "token.actions.githubusercontent.com"
+	// Audience is the audience aws-actions/configure-aws-credentials asks tokens for.
+	Audience = "sts.amazonaws.com"
+	// DefaultQualifier is the qualifier of `cdk bootstrap` when none is given.
+	DefaultQualifier = "hnb659fds"
+	// EdgeRegion is where CloudFront's certificate and web ACL are deployed.
+	EdgeRegion = "us-east-1"
+)
+
+// Props configure the roles. Repository and Environment are required.
+type Props struct {
+	// Repository is the GitHub repository, "owner/name", whose workflow gets access.
+	Repository string
+	// Environment is the GitHub environment whose jobs may deploy: protection rules,
+	// such as required reviewers for prod, are set on it in GitHub.
+	Environment string
+	// NamePrefix starts both role names: the workflow finds the roles by name.
+	NamePrefix string
+	// CreateProvider creates GitHub's OIDC provider; otherwise the account's existing
+	// one is used. An account holds one provider per issuer.
+	CreateProvider bool
+	// Region is the region the stage deploys to; empty means the region this stack is
+	// deployed to. The roles also reach the CDK's roles in us-east-1, for the edge stack.
+	Region string
+	// Qualifier is the bootstrap qualifier; empty means DefaultQualifier.
+	Qualifier string
+}
+
+// Delivery holds the provider and the two roles.
+type Delivery struct {
+	constructs.Construct
+	Provider   awsiam.IOidcProvider
+	DeployRole awsiam.Role
+	DiffRole   awsiam.Role
+}
+
+// DeployRoleName is the name of the role the deploy jobs of a stage assume.
+func DeployRoleName(prefix string) string { return prefix + "-github-deploy" }
+
+// DiffRoleName is the name of the role the pull-request jobs of a stage assume.
+func DiffRoleName(prefix string) string { return prefix + "-github-diff" }
+
+// Subject is the OIDC subject claim GitHub sends for the given job context, e.g.
+// "pull_request" or "environment:prod", with GitHub's default claim template.
+func Subject(repository, context string) string {
+	return "repo:" + repository + ":" + context
+}
+
+// New creates the provider (or imports the account's) and the two roles.
+func New(scope constructs.Construct, id string, props Props) *Delivery {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	d := &Delivery{Construct: c}
+	if props.CreateProvider {
+		d.Provider = awsiam.NewOidcProviderNative(c, jsii.String("Provider"), &awsiam.OidcProviderNativeProps{
+			Url:       jsii.String("https://" + Issuer),
+			ClientIds: jsii.Strings(Audience),
+		})
+	} else {
+		d.Provider = awsiam.OidcProviderNative_FromOidcProviderArn(c, jsii.String("Provider"),
+			awscdk.Stack_Of(c).FormatArn(&awscdk.ArnComponents{
+				Service:      jsii.String("iam"),
+				Region:       jsii.String(""),
+				Resource:     jsii.String("oidc-provider"),
+				ResourceName: jsii.String(Issuer),
+				ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+			}))
+	}
+	qualifier := props.Qualifier
+	if qualifier == "" {
+		qualifier = DefaultQualifier
+	}
+	cdkRoles := func(kinds ...string) *[]*string {
+		var arns []*string
+		for _, region := range regions(props.Region) {
+			for _, kind := range kinds {
+				arns = append(arns, bootstrapRole(qualifier, kind, region))
+			}
+		}
+		return &arns
+	}
+
+	d.DiffRole = d.role("DiffRole", DiffRoleName(props.NamePrefix), props.Repository, "pull_request",
+		"pull requests of "+props.Repository+": cdk diff through the CDK lookup role", awscdk.Duration_Hours(jsii.Number(1)))
+	d.DiffRole.AddToPolicy(assume(cdkRoles("lookup")))
+
+	// A prod deployment with a Multi-AZ database and its replicas can take over an
+	// hour: the CDK CLI renews its deploy-role session from this one meanwhile.
+	d.DeployRole = d.role("DeployRole", DeployRoleName(props.NamePrefix), props.Repository, "environment:"+props.Environment,
+		"the "+props.Environment+" environment of "+props.Repository+": cdk deploy through the CDK deploy role", awscdk.Duration_Hours(jsii.Number(2)))
+	d.DeployRole.AddToPolicy(assume(cdkRoles("deploy", "file-publishing", "lookup")))
+	return d
+}
+
+// role is a role that only GitHub tokens for repository and job context can assume.
+func (d *Delivery) role(id, name, repository, context, description string, session awscdk.Duration) awsiam.Role {
+	return awsiam.NewRole(d.Construct, jsii.String(id), &awsiam.RoleProps{
+		// A fixed name, so that the workflow can name the role without an output.
+		RoleName:    jsii.String(name),
+		Description: jsii.String("GitHub Actions, " + description),
+		AssumedBy: awsiam.NewWebIdentityPrincipal(d.Provider.OidcProviderArn(), &map[string]any{
+			"StringEquals": map[string]any{
+				Issuer + ":aud": Audience,
+				Issuer + ":sub": Subject(repository, context),
+			},
+		}),
+		MaxSessionDuration: session,
+	})
+}
+
+// assume allows assuming the given CDK bootstrap roles and tagging those sessions.
+func assume(roles *[]*string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("sts:AssumeRole", "sts:TagSession"),
+		Resources: roles,
+	})
+}
+
+// regions are the stage's region and the edge region, without repeats, as
+// CloudFormation substitution strings.
+func regions(region string) []string {
+	switch region {
+	case EdgeRegion:
+		return []string{EdgeRegion}
+	case "":
+		return []string{"${AWS::Region}", EdgeRegion}
+	default:
+		return []string{region, EdgeRegion}
+	}
+}
+
+// bootstrapRole is the ARN of a role `cdk bootstrap` created, such as
+// cdk-hnb659fds-deploy-role-111111111111-eu-west-1.
+func bootstrapRole(qualifier, kind, region string) *string {
+	return awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-"+qualifier+"-"+kind+"-role-${AWS::AccountId}-"+region), nil)
+}

@@ -1,0 +1,146 @@
+package test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/delivery"
+)
+
+// forEachDeliveryStage runs test on each stage configured with a GitHub repository.
+func forEachDeliveryStage(t *testing.T, test func(t *testing.T, s *synthesis, stack string)) {
+	t.Helper()
+	for _, stage := range config.StageNames() {
+		t.Run(stage, func(t *testing.T) {
+			s := withDomain(t, stage)
+			if s.stacks.Delivery == nil {
+				t.Fatal("no delivery stack with a GitHub repository configured")
+			}
+			test(t, s, *s.stacks.Delivery.StackName())
+		})
+	}
+}
+
+func TestDeliveryStackOnlyWithARepository(t *testing.T) {
+	for _, stage := range config.StageNames() {
+		if s := synthesize(t, stage); s.stacks.Delivery != nil {
+			t.Errorf("%s: delivery stack %s without a GitHub repository", stage, *s.stacks.Delivery.StackName())
+		}
+	}
+}
+
+// TestDeliveryProviderOncePerAccount: the stage that creates GitHub's provider
+// creates exactly it; the others create none and trust the account's.
+func TestDeliveryProviderOncePerAccount(t *testing.T) {
+	forEachDeliveryStage(t, func(t *testing.T, s *synthesis, stack string) {
+		providers := s.resources(stack, "AWS::IAM::OIDCProvider")
+		if !s.cfg.Delivery.CreateOIDCProvider {
+			if len(providers) != 0 {
+				t.Errorf("got %d OIDC providers, want none: the stage uses the account's", len(providers))
+			}
+			return
+		}
+		p := only(t, s, stack, "AWS::IAM::OIDCProvider")
+		if p["Url"] != "https://"+delivery.Issuer {
+			t.Errorf("got provider URL %v, want https://%s", p["Url"], delivery.Issuer)
+		}
+		if got := asStrings(p["ClientIdList"]); !slices.Equal(got, []string{delivery.Audience}) {
+			t.Errorf("got client IDs %v, want [%s]", got, delivery.Audience)
+		}
+	})
+}
+
+// TestDeliveryRolesAreScopedToTheRepository: each role trusts GitHub's tokens for
+// this repository and one kind of job only, with exact matches, no wildcards.
+func TestDeliveryRolesAreScopedToTheRepository(t *testing.T) {
+	forEachDeliveryStage(t, func(t *testing.T, s *synthesis, stack string) {
+		want := map[string]string{
+			delivery.DiffRoleName(s.cfg.Prefix):   "repo:" + testRepository + ":pull_request",
+			delivery.DeployRoleName(s.cfg.Prefix): "repo:" + testRepository + ":environment:" + s.cfg.Stage,
+		}
+		roles := s.resources(stack, "AWS::IAM::Role")
+		if len(roles) != len(want) {
+			t.Fatalf("got %d roles, want %d", len(roles), len(want))
+		}
+		for id, r := range roles {
+			p := props(r)
+			name, _ := p["RoleName"].(string)
+			sub, ok := want[name]
+			if !ok {
+				t.Errorf("%s: role name %q, want one of the names the workflow assumes", id, name)
+				continue
+			}
+			statements := mapOf(p["AssumeRolePolicyDocument"])["Statement"].([]any)
+			if len(statements) != 1 {
+				t.Fatalf("%s: %d trust statements, want 1", name, len(statements))
+			}
+			st := mapOf(statements[0])
+			if st["Action"] != "sts:AssumeRoleWithWebIdentity" || st["Effect"] != "Allow" {
+				t.Errorf("%s: trust %v %v, want Allow sts:AssumeRoleWithWebIdentity", name, st["Effect"], st["Action"])
+			}
+			federated, _ := json.Marshal(mapOf(st["Principal"])["Federated"])
+			if !strings.Contains(string(federated), "oidc-provider/"+delivery.Issuer) && !strings.Contains(string(federated), `"Ref":"GitHubProvider`) {
+				t.Errorf("%s: trusts %s, want GitHub's OIDC provider", name, federated)
+			}
+			wantCondition := map[string]any{"StringEquals": map[string]any{
+				delivery.Issuer + ":aud": delivery.Audience,
+				delivery.Issuer + ":sub": sub,
+			}}
+			got, _ := json.Marshal(st["Condition"])
+			wantJSON, _ := json.Marshal(wantCondition)
+			if string(got) != string(wantJSON) {
+				t.Errorf("%s: trust condition %s, want %s", name, got, wantJSON)
+			}
+		}
+	})
+}
+
+// TestDeliveryRolesOnlyReachTheCdkRoles: the roles may assume the CDK bootstrap's
+// roles of the stage's region and us-east-1, and nothing else; the diff role only
+// the read-only lookup role.
+func TestDeliveryRolesOnlyReachTheCdkRoles(t *testing.T) {
+	cdkRole := func(kind, region string) string {
+		return "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-" + delivery.DefaultQualifier + "-" + kind + "-role-${AWS::AccountId}-" + region
+	}
+	forEachDeliveryStage(t, func(t *testing.T, s *synthesis, stack string) {
+		diff, deploy := delivery.DiffRoleName(s.cfg.Prefix), delivery.DeployRoleName(s.cfg.Prefix)
+		want := map[string][]string{}
+		for _, region := range []string{"${AWS::Region}", "us-east-1"} {
+			want[diff] = append(want[diff], cdkRole("lookup", region))
+			for _, kind := range []string{"deploy", "file-publishing", "lookup"} {
+				want[deploy] = append(want[deploy], cdkRole(kind, region))
+			}
+		}
+		roles := s.resources(stack, "AWS::IAM::Role")
+		policies := s.resources(stack, "AWS::IAM::Policy")
+		if len(policies) != len(want) {
+			t.Fatalf("got %d policies, want one per role", len(policies))
+		}
+		for _, pol := range policies {
+			attached := asStrings(findKey(props(pol)["Roles"], "Ref"))
+			if len(attached) != 1 {
+				t.Fatalf("policy attached to %v, want one role", attached)
+			}
+			role, _ := props(roles[attached[0]])["RoleName"].(string)
+			var got []string
+			for _, st := range mapOf(props(pol)["PolicyDocument"])["Statement"].([]any) {
+				st := mapOf(st)
+				if actions := asStrings(st["Action"]); !slices.Equal(actions, []string{"sts:AssumeRole", "sts:TagSession"}) {
+					t.Errorf("%s: actions %v, want only sts:AssumeRole and sts:TagSession", role, actions)
+				}
+				for _, r := range st["Resource"].([]any) {
+					arn, _ := mapOf(r)["Fn::Sub"].(string)
+					got = append(got, arn)
+				}
+			}
+			slices.Sort(got)
+			slices.Sort(want[role])
+			if !slices.Equal(got, want[role]) {
+				t.Errorf("%s may assume\n%s\nwant\n%s", role, strings.Join(got, "\n"), strings.Join(want[role], "\n"))
+			}
+		}
+	})
+}
