@@ -25,7 +25,7 @@ ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.10
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps synth synth-all test run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps synth synth-all cost test run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -44,6 +44,11 @@ synth: deps ## synthesize STAGE (default dev) into OUT (default cdk.out): make s
 
 synth-all: deps ## synthesize every stage into cdk.out/STAGE
 	@for s in $(STAGES); do $(MAKE) --no-print-directory synth STAGE=$$s OUT=cdk.out/$$s || exit 1; done
+
+cost: synth-all ## estimate each stage's monthly cost from the synthesized templates and internal/cost/prices.json
+	@go run ./cmd/cost -out cdk.out
+	@printf '\nThe README table ("What it costs to run"):\n\n'
+	@go run ./cmd/cost -out cdk.out -markdown
 
 test: deps ## every test: unit, integration (local PostgreSQL + replica, Redis, goaws), templates
 	bash scripts/test.sh
