@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/pg"
 	"github.com/example/scalable-web/internal/schema"
 	"github.com/example/scalable-web/service/shop"
@@ -106,11 +107,18 @@ func serve(log *slog.Logger) error {
 	cache := &shop.Cache{Client: rdb, TTL: cfg.CacheTTL, Jitter: cfg.CacheJitter, Timeout: 100 * time.Millisecond, Log: log}
 	relay := &shop.Relay{DB: primary, Publisher: sns.NewFromConfig(aws), TopicARN: cfg.EventsTopicARN, Log: log,
 		Interval: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, PublishTimeout: 5 * time.Second}
+	orders := &shop.Orders{DB: dbs, QueryTimeout: queryTimeout}
 	server := &shop.Server{
 		Catalog: &shop.Catalog{DB: dbs, Cache: cache, QueryTimeout: queryTimeout},
-		Orders:  &shop.Orders{DB: dbs, QueryTimeout: queryTimeout},
+		Orders:  orders,
 		Relay:   relay, DB: dbs, Cache: cache, Log: log, AdminToken: cfg.AdminToken,
 		Static: staticFiles(),
+	}
+	// Business metrics go to standard output, the log file the CloudWatch agent
+	// ships; CloudWatch Logs extracts them.
+	reporter := &shop.Reporter{
+		Recorder: &emf.Recorder{Out: os.Stdout, Namespace: cfg.MetricsNamespace, Service: emf.ServiceShop},
+		Orders:   orders, Cache: cache, Relay: relay, Period: cfg.MetricsPeriod, Log: log,
 	}
 
 	background, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -118,6 +126,8 @@ func serve(log *slog.Logger) error {
 	go dbs.WatchReplica(background, 5*time.Second)
 	relayDone := make(chan struct{})
 	go func() { relay.Run(background); close(relayDone) }()
+	reporterDone := make(chan struct{})
+	go func() { reporter.Run(background); close(reporterDone) }()
 
 	srv := &http.Server{
 		Addr:              cfg.Addr,
@@ -144,6 +154,7 @@ func serve(log *slog.Logger) error {
 	err = srv.Shutdown(drain)
 	cancel()
 	<-relayDone
+	<-reporterDone
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

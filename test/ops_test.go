@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/stacks"
+	"github.com/example/scalable-web/internal/emf"
 )
 
 // isOpsTopic reports whether an alarm action in stack names the ops topic: a Ref
@@ -205,6 +207,72 @@ func TestDashboardChartsEveryTier(t *testing.T) {
 		}
 		if got, want := strings.Count(body, "CacheClusterId"), 4*(1+s.cfg.Cache.Replicas); got != want {
 			t.Errorf("%d cache node series, want %d (4 graphs × %d nodes)", got, want, 1+s.cfg.Cache.Replicas)
+		}
+	})
+}
+
+// TestBusinessMetrics: the service and every function record into the stage's
+// namespace, and the dashboard and the outbox alarm read the names they record.
+func TestBusinessMetrics(t *testing.T) {
+	forEachStageStack(t, func(s *stacks.Stacks) awscdk.Stack { return s.Ops.Stack }, func(t *testing.T, s *synthesis, stack string) {
+		ns := s.cfg.Prefix
+		events, web := *s.stacks.Events.StackName(), *s.stacks.Web.StackName()
+		for id, r := range s.resources(events, "AWS::Lambda::Function") {
+			if props(r)["Runtime"] != "provided.al2023" {
+				continue
+			}
+			env := mapOf(mapOf(props(r)["Environment"])["Variables"])
+			if env["METRICS_NAMESPACE"] != ns {
+				t.Errorf("function %s: METRICS_NAMESPACE %v, want %s", id, env["METRICS_NAMESPACE"], ns)
+			}
+		}
+		userData, _ := json.Marshal(s.resources(web, "AWS::EC2::LaunchTemplate"))
+		if !strings.Contains(string(userData), "METRICS_NAMESPACE="+ns) {
+			t.Errorf("the service's environment does not set METRICS_NAMESPACE=%s", ns)
+		}
+
+		body := fmt.Sprint(only(t, s, stack, "AWS::CloudWatch::Dashboard")["DashboardBody"])
+		for _, m := range []struct{ service, name string }{
+			{emf.ServiceShop, emf.OrdersPlaced}, {emf.ServiceShop, emf.CacheHits}, {emf.ServiceShop, emf.CacheMisses},
+			{emf.ServiceShop, emf.OutboxBacklog}, {emf.ServiceShop, emf.OutboxOldestAge},
+			{"inventory", emf.MessagesProcessed}, {"notifications", emf.MessagesFailed}, {"analytics", emf.MessagesProcessed},
+			{"inventory", emf.StockShortages}, {emf.ServiceDailyReport, emf.DailyOrders}, {emf.ServiceDailyReport, emf.DailyRevenue},
+		} {
+			want := fmt.Sprintf(`["%s","%s","%s","%s"`, ns, m.name, emf.ServiceDimension, m.service)
+			if !strings.Contains(body, want) && !strings.Contains(body, strings.ReplaceAll(want, `"`, `\"`)) {
+				t.Errorf("the dashboard does not chart %s of %s in %s", m.name, m.service, ns)
+			}
+		}
+
+		var stuck map[string]any
+		for _, a := range s.resources(web, "AWS::CloudWatch::Alarm") {
+			if p := props(a); p["MetricName"] == emf.OutboxOldestAge {
+				stuck = p
+			}
+		}
+		if stuck == nil {
+			t.Fatal("no alarm on the outbox's oldest event")
+		}
+		dims, _ := json.Marshal(stuck["Dimensions"])
+		if stuck["Namespace"] != ns || stuck["Statistic"] != "Maximum" || stuck["Threshold"] != 300.0 ||
+			stuck["TreatMissingData"] != "notBreaching" || string(dims) != `[{"Name":"Service","Value":"service"}]` {
+			t.Errorf("outbox alarm %v, want the Maximum of %s/%s{Service=service} above 300 s, missing data not breaching", stuck, ns, emf.OutboxOldestAge)
+		}
+	})
+}
+
+// TestTracingFollowsConfig: X-Ray active tracing on every Go function exactly in
+// the stages that turn it on.
+func TestTracingFollowsConfig(t *testing.T) {
+	forEachStageStack(t, func(s *stacks.Stacks) awscdk.Stack { return s.Events.Stack }, func(t *testing.T, s *synthesis, stack string) {
+		for id, r := range s.resources(stack, "AWS::Lambda::Function") {
+			if props(r)["Runtime"] != "provided.al2023" {
+				continue
+			}
+			mode := mapOf(props(r)["TracingConfig"])["Mode"]
+			if got := mode == "Active"; got != s.cfg.Ops.Tracing {
+				t.Errorf("function %s: tracing mode %v, want active %v (ops.tracing)", id, mode, s.cfg.Ops.Tracing)
+			}
 		}
 	})
 }

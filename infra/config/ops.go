@@ -14,6 +14,9 @@ type Ops struct {
 	// chat tool's SNS integration. The URL is in the template: use one whose
 	// secret, if any, you can rotate.
 	AlarmHTTPSEndpoints []string
+	// Tracing turns on X-Ray active tracing for every Lambda function: each
+	// invocation, and the SQS message that started it, becomes a trace.
+	Tracing bool
 }
 
 func (o Ops) validate(p *problems) {

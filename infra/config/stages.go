@@ -105,7 +105,7 @@ var stages = []Config{
 			LogRetentionDays:       14,
 		},
 		// Who hears about alarms: add your on-call addresses before you deploy.
-		Ops: Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
+		Ops: Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil, Tracing: false},
 		// The stages share one account by default: dev creates GitHub's OIDC provider
 		// and the others use it. A stage in an account of its own sets it to true.
 		Delivery: Delivery{CreateOIDCProvider: true},
@@ -191,7 +191,7 @@ var stages = []Config{
 			RateLimitWindowSeconds: 60,
 			LogRetentionDays:       90,
 		},
-		Ops:      Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
+		Ops:      Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil, Tracing: true},
 		Delivery: Delivery{CreateOIDCProvider: false},
 	},
 	{
@@ -275,7 +275,7 @@ var stages = []Config{
 			RateLimitWindowSeconds: 60,
 			LogRetentionDays:       365,
 		},
-		Ops:      Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil},
+		Ops:      Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil, Tracing: true},
 		Delivery: Delivery{CreateOIDCProvider: false},
 	},
 }

@@ -45,6 +45,10 @@ type Props struct {
 	// says what the errors mean for the shop.
 	ErrorAlarmPeriods     int
 	ErrorAlarmDescription string
+	// Tracing turns on X-Ray active tracing.
+	Tracing bool
+	// MetricsNamespace is where the function's business metrics go (METRICS_NAMESPACE).
+	MetricsNamespace string
 }
 
 // Function is a Go Lambda function.
@@ -78,6 +82,9 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 	for k, v := range props.Environment {
 		env[k] = jsii.String(v)
 	}
+	if props.MetricsNamespace != "" {
+		env["METRICS_NAMESPACE"] = jsii.String(props.MetricsNamespace)
+	}
 	fnProps := &awslambda.FunctionProps{
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture:  awslambda.Architecture_ARM_64(),
@@ -101,6 +108,9 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 		fnProps.VpcSubnets = props.Subnets
 		fnProps.SecurityGroups = &[]awsec2.ISecurityGroup{f.SecurityGroup}
 	}
+	if props.Tracing {
+		fnProps.Tracing = awslambda.Tracing_ACTIVE
+	}
 	f.Function = awslambda.NewFunction(this, jsii.String("Resource"), fnProps)
 
 	managed := []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
@@ -111,6 +121,11 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 	checks.Suppress(f.Function, "AwsSolutions-IAM4",
 		"AWSLambdaBasicExecutionRole (write its own logs) and AWSLambdaVPCAccessExecutionRole (manage its ENIs, which IAM cannot scope below *) are the policies AWS documents for every Lambda function; the function's own permissions are granted separately and scoped.",
 		managed...)
+	if props.Tracing {
+		checks.Suppress(f.Function, "AwsSolutions-IAM5",
+			"Active tracing: the CDK grants xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions, so IAM takes only Resource *.",
+			"Resource::*")
+	}
 	return f
 }
 

@@ -46,6 +46,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		p := gofunction.Props{
 			SourceDir: sourceDir, Package: pkg, Description: description, Environment: env,
 			Timeout: cfg.Messaging.ConsumerTimeoutSeconds, LogRetentionDays: cfg.Messaging.LogRetentionDays, RemovalPolicy: policy,
+			Tracing: cfg.Ops.Tracing, MetricsNamespace: cfg.Prefix,
 		}
 		if inVPC {
 			p.Vpc, p.Subnets = net.Vpc, net.App

@@ -12,6 +12,7 @@ import (
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/ops"
+	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/orderevents"
 )
 
@@ -41,6 +42,43 @@ func NewOps(scope constructs.Construct, id string, cfg config.Config, s *Stacks)
 	return o
 }
 
+// businessRow charts what the shop does, from the business metrics the service
+// and the functions record (internal/emf): orders, the cache's hit ratio as the
+// service sees it, the outbox, the consumers' work, and the daily report's sales.
+func businessRow(cfg config.Config, s *Stacks) ops.Row {
+	five, day := awscdk.Duration_Minutes(jsii.Number(5)), awscdk.Duration_Days(jsii.Number(1))
+	service := s.Web.Web.BusinessMetric
+	metric := func(producer, name string, period awscdk.Duration) awscloudwatch.Metric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(cfg.Prefix), MetricName: jsii.String(name),
+			DimensionsMap: &map[string]*string{emf.ServiceDimension: jsii.String(producer)},
+			Period:        period, Statistic: jsii.String("Sum"),
+		})
+	}
+	hitRatio := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String("100 * hits / (hits + misses)"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"hits": service(emf.CacheHits, five, "Sum"), "misses": service(emf.CacheMisses, five, "Sum"),
+		},
+		Label: jsii.String("product reads served from the cache (%)"), Period: five,
+	})
+	var processed, failed []awscloudwatch.IMetric
+	for _, name := range orderevents.SubscriberNames() {
+		processed = append(processed, metric(name, emf.MessagesProcessed, five))
+		failed = append(failed, metric(name, emf.MessagesFailed, five))
+	}
+	return ops.Row{Title: "The shop: business metrics", Graphs: []ops.Graph{
+		{Title: "Orders placed", Metrics: []awscloudwatch.IMetric{service(emf.OrdersPlaced, five, "Sum")}},
+		{Title: "Cache hit ratio (%)", Metrics: []awscloudwatch.IMetric{hitRatio}},
+		{Title: "Outbox: events waiting / oldest (s)", Metrics: []awscloudwatch.IMetric{
+			service(emf.OutboxBacklog, five, "Maximum"), service(emf.OutboxOldestAge, five, "Maximum")}},
+		{Title: "Order events processed, per consumer", Metrics: processed},
+		{Title: "Order events failed / stock shortages", Metrics: append(failed, metric("inventory", emf.StockShortages, five))},
+		{Title: "Daily report: orders / revenue", Metrics: []awscloudwatch.IMetric{
+			metric(emf.ServiceDailyReport, emf.DailyOrders, day), metric(emf.ServiceDailyReport, emf.DailyRevenue, day)}},
+	}}
+}
+
 // dashboardRows are the golden signals of every tier, in the order a request
 // meets them: edge, API, load balancer and fleet, data, then the asynchronous work.
 func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
@@ -63,6 +101,7 @@ func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
 	db, kv := s.Stateful.Database, s.Stateful.Cache
 
 	rows := []ops.Row{
+		businessRow(cfg, s),
 		{Title: "CloudFront and WAF", Graphs: []ops.Graph{
 			{Title: "Requests", Metrics: []awscloudwatch.IMetric{global("AWS/CloudFront", "Requests", "Sum", cdn)}},
 			{Title: "Error rates (%)", Metrics: []awscloudwatch.IMetric{

@@ -48,6 +48,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 			"CACHE_TTL":             fmt.Sprintf("%ds", w.CacheTTLSeconds),
 			"EVENTS_TOPIC_ARN":      *events.Messaging.Topic.TopicArn(),
 		},
+		MetricsNamespace:        cfg.Prefix,
 		InstanceType:            w.InstanceType,
 		MinCapacity:             w.MinCapacity,
 		MaxCapacity:             w.MaxCapacity,

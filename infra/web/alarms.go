@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/internal/emf"
 )
 
 // addAlarms watches what users feel (errors, slow answers, no instance to answer)
@@ -36,8 +37,26 @@ func (w *Web) addAlarms(props Props) {
 		AlarmDescription:   jsii.String("No healthy instance behind the load balancer for 2 minutes: every request fails"),
 	})
 	w.Alarms = append(w.Alarms, w.NoHealthyHosts)
+	// The relay publishes within a second when SNS answers; an event that has
+	// waited 5 minutes means it does not (SNS or its key refusing, or no relay).
+	// No data means no instance running, which the alarms above already say.
+	w.OutboxStuck = w.alarm("OutboxStuck", w.BusinessMetric(emf.OutboxOldestAge, five, "Maximum"), outboxStuckSeconds, 3,
+		fmt.Sprintf("An order event has waited over %d s in the outbox for 15 minutes: the relay cannot publish to SNS (its log says why); nothing is lost, the consumers are behind", outboxStuckSeconds))
 	w.alarm("FleetAtMaxCapacity", w.InService(five, "Minimum"), float64(props.MaxCapacity)-0.5, 3,
 		fmt.Sprintf("The fleet has run at its maximum of %d instances for 15 minutes: raise web.maxCapacity or look for the bottleneck", props.MaxCapacity))
+}
+
+// outboxStuckSeconds is the age of the oldest unpublished order event that alarms.
+const outboxStuckSeconds = 300
+
+// BusinessMetric is one of the service's business metrics (emf's names), summed
+// or maximised over its instances.
+func (w *Web) BusinessMetric(name string, period awscdk.Duration, statistic string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String(w.metricsNamespace), MetricName: jsii.String(name),
+		DimensionsMap: &map[string]*string{emf.ServiceDimension: jsii.String(emf.ServiceShop)},
+		Period:        period, Statistic: jsii.String(statistic),
+	})
 }
 
 // InService is the number of instances in service in the group (GroupMetrics).

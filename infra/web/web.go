@@ -39,6 +39,9 @@ type Props struct {
 	// Environment is the service's, e.g. DB_SECRET_ARN; SHOP_ADDR and
 	// DRAIN_TIMEOUT are set here.
 	Environment map[string]string
+	// MetricsNamespace is where the service records its business metrics
+	// (METRICS_NAMESPACE); the outbox alarm reads them there.
+	MetricsNamespace string
 
 	InstanceType             string
 	MinCapacity, MaxCapacity int
@@ -68,6 +71,9 @@ type Web struct {
 	Alarms       []awscloudwatch.Alarm
 	// NoHealthyHosts and LoadBalancer5xx are among Alarms: they mean the shop is down.
 	NoHealthyHosts, LoadBalancer5xx awscloudwatch.Alarm
+	// OutboxStuck is among Alarms: order events are waiting to reach SNS.
+	OutboxStuck      awscloudwatch.Alarm
+	metricsNamespace string
 }
 
 // Connections of the fleet: grant it access to the data tier with AllowTo.
@@ -76,7 +82,7 @@ func (w *Web) Connections() awsec2.Connections { return w.Fleet.Connections() }
 // New creates the web tier.
 func New(scope constructs.Construct, id string, props Props) *Web {
 	this := constructs.NewConstruct(scope, jsii.String(id))
-	w := &Web{Construct: this}
+	w := &Web{Construct: this, metricsNamespace: props.MetricsNamespace}
 	stack := awscdk.Stack_Of(this)
 
 	w.Binary = awss3assets.NewAsset(this, jsii.String("Binary"), &awss3assets.AssetProps{
@@ -210,7 +216,8 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 func (w *Web) installService(ud awsec2.UserData, props Props) {
 	stack := awscdk.Stack_Of(w.Construct)
 	asg := stack.GetLogicalId(w.Fleet.Node().DefaultChild().(awscdk.CfnElement))
-	env := map[string]string{"SHOP_ADDR": fmt.Sprintf(":%d", ServicePort), "DRAIN_TIMEOUT": fmt.Sprintf("%ds", props.DrainSeconds)}
+	env := map[string]string{"SHOP_ADDR": fmt.Sprintf(":%d", ServicePort), "DRAIN_TIMEOUT": fmt.Sprintf("%ds", props.DrainSeconds),
+		"METRICS_NAMESPACE": props.MetricsNamespace}
 	for k, v := range props.Environment {
 		env[k] = v
 	}

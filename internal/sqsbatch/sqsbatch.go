@@ -8,6 +8,8 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/example/scalable-web/internal/emf"
 )
 
 // Handle processes one message; an error returns it to the queue.
@@ -15,8 +17,9 @@ type Handle func(ctx context.Context, msg events.SQSMessage) error
 
 // Process runs handle on every record, in order, and returns the IDs of those that
 // failed. Each failure is logged as one structured line naming the message and the
-// reason; after the queue's maxReceiveCount the message moves to its DLQ.
-func Process(ctx context.Context, log *slog.Logger, event events.SQSEvent, handle Handle) events.SQSEventResponse {
+// reason; after the queue's maxReceiveCount the message moves to its DLQ. The
+// batch's counts go to metrics (nil records nothing).
+func Process(ctx context.Context, log *slog.Logger, metrics *emf.Recorder, event events.SQSEvent, handle Handle) events.SQSEventResponse {
 	var resp events.SQSEventResponse
 	for _, msg := range event.Records {
 		if err := ctx.Err(); err != nil {
@@ -31,6 +34,13 @@ func Process(ctx context.Context, log *slog.Logger, event events.SQSEvent, handl
 				slog.String("reason", err.Error()))
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 		}
+	}
+	failed := len(resp.BatchItemFailures)
+	if err := metrics.Record(
+		emf.Metric{Name: emf.MessagesProcessed, Unit: emf.Count, Value: float64(len(event.Records) - failed)},
+		emf.Metric{Name: emf.MessagesFailed, Unit: emf.Count, Value: float64(failed)},
+	); err != nil {
+		log.WarnContext(ctx, "metrics", slog.String("error", err.Error()))
 	}
 	return resp
 }

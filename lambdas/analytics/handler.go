@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/sqsbatch"
 )
@@ -22,11 +23,13 @@ type Archive interface {
 type Handler struct {
 	Archive Archive
 	Log     *slog.Logger
+	// Metrics gets each batch's counts; nil records nothing.
+	Metrics *emf.Recorder
 }
 
 // Handle archives every event of the batch.
 func (h Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
-	return sqsbatch.Process(ctx, h.Log, batch, h.archive), nil
+	return sqsbatch.Process(ctx, h.Log, h.Metrics, batch, h.archive), nil
 }
 
 func (h Handler) archive(ctx context.Context, msg events.SQSMessage) error {

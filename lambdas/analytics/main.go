@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/example/scalable-web/internal/emf"
 )
 
 // S3Archive puts objects into one bucket.
@@ -40,5 +42,6 @@ func main() {
 		os.Exit(1)
 	}
 	archive := S3Archive{Client: s3.NewFromConfig(aws), Bucket: os.Getenv("EVENTS_BUCKET")}
-	lambda.Start(Handler{Archive: archive, Log: log}.Handle)
+	lambda.Start(Handler{Archive: archive, Log: log,
+		Metrics: &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv("METRICS_NAMESPACE"), Service: "analytics"}}.Handle)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/pg"
 )
 
@@ -44,6 +45,7 @@ func main() {
 		Zone:     zone,
 		Now:      time.Now,
 		Log:      log,
+		Metrics:  &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv("METRICS_NAMESPACE"), Service: emf.ServiceDailyReport},
 	}
 	lambda.Start(job.Run)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/example/scalable-web/internal/emf"
 )
 
 // Request is what the schedule sends. Date (YYYY-MM-DD) reruns a past day; empty
@@ -56,6 +58,9 @@ type Job struct {
 	Zone     *time.Location
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Metrics gets the day's orders and revenue once the report is delivered; nil
+	// records nothing.
+	Metrics *emf.Recorder
 }
 
 // Run reports on one day: the report goes to the store under
@@ -78,6 +83,13 @@ func (j Job) Run(ctx context.Context, req Request) (Report, error) {
 		return Report{}, fmt.Errorf("publish summary: %w", err)
 	}
 	j.Log.InfoContext(ctx, "daily report", slog.String("date", r.Date), slog.Int("orders", r.Orders), slog.String("summary", r.Summary))
+	if err := j.Metrics.Record(
+		emf.Metric{Name: emf.DailyOrders, Unit: emf.Count, Value: float64(r.Orders)},
+		emf.Metric{Name: emf.DailyRevenue, Unit: emf.None, Value: float64(r.RevenueCents) / 100},
+		emf.Metric{Name: emf.ReportDelivered, Unit: emf.Count, Value: 1},
+	); err != nil {
+		j.Log.WarnContext(ctx, "metrics", slog.String("error", err.Error()))
+	}
 	return r, nil
 }
 

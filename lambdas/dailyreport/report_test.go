@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/example/scalable-web/internal/emf"
 )
 
 type memoryStore map[string][]byte
@@ -49,7 +52,9 @@ func TestYesterdayInTheJobsTimeZone(t *testing.T) {
 	store, notes := memoryStore{}, &memoryNotifier{}
 	// 00:30 in Paris on the 23rd is still the 22nd in UTC: yesterday is the 22nd in Paris.
 	now := time.Date(2026, 11, 23, 0, 30, 0, 0, zone)
-	job := Job{Sales: sales, Store: store, Notifier: notes, Zone: zone, Now: func() time.Time { return now.UTC() }, Log: quiet}
+	var metrics bytes.Buffer
+	job := Job{Sales: sales, Store: store, Notifier: notes, Zone: zone, Now: func() time.Time { return now.UTC() }, Log: quiet,
+		Metrics: &emf.Recorder{Out: &metrics, Namespace: "shop-test", Service: "dailyreport"}}
 	r, err := job.Run(context.Background(), Request{})
 	if err != nil {
 		t.Fatal(err)
@@ -64,6 +69,13 @@ func TestYesterdayInTheJobsTimeZone(t *testing.T) {
 	var stored Report
 	if err := json.Unmarshal(store["reports/daily/2026-11-22.json"], &stored); err != nil || stored.Units != 501 {
 		t.Errorf("stored report %+v (%v), want 501 units under reports/daily/2026-11-22.json", stored, err)
+	}
+	var recorded map[string]any
+	if err := json.Unmarshal(metrics.Bytes(), &recorded); err != nil {
+		t.Fatalf("metrics %q: %v", metrics.String(), err)
+	}
+	if recorded[emf.DailyOrders] != 2.0 || recorded[emf.DailyRevenue] != 1514.99 || recorded[emf.ReportDelivered] != 1.0 {
+		t.Errorf("recorded %v, want 2 orders, 1514.99 revenue, a delivered report", recorded)
 	}
 }
 

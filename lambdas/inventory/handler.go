@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/sqsbatch"
 )
@@ -28,11 +29,13 @@ type Stock interface {
 type Handler struct {
 	Stock Stock
 	Log   *slog.Logger
+	// Metrics gets each batch's counts; nil records nothing.
+	Metrics *emf.Recorder
 }
 
 // Handle applies every message of the batch and reports the ones that failed.
 func (h Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
-	return sqsbatch.Process(ctx, h.Log, batch, h.apply), nil
+	return sqsbatch.Process(ctx, h.Log, h.Metrics, batch, h.apply), nil
 }
 
 func (h Handler) apply(ctx context.Context, msg events.SQSMessage) error {
@@ -43,6 +46,11 @@ func (h Handler) apply(ctx context.Context, msg events.SQSMessage) error {
 	outcome, err := h.Stock.Apply(ctx, e)
 	if err != nil {
 		return err
+	}
+	if outcome == Shortage {
+		if err := h.Metrics.Record(emf.Metric{Name: emf.StockShortages, Unit: emf.Count, Value: 1}); err != nil {
+			h.Log.WarnContext(ctx, "metrics", slog.String("error", err.Error()))
+		}
 	}
 	h.Log.InfoContext(ctx, "order event", slog.String("messageId", msg.MessageId), slog.String("eventId", e.EventID),
 		slog.String("eventType", string(e.Type)), slog.String("orderId", e.OrderID), slog.String("outcome", string(outcome)))

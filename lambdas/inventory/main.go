@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/pg"
 )
 
@@ -28,5 +29,6 @@ func main() {
 		log.Error("database", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	lambda.Start(Handler{Stock: PostgresStock{DB: pool}, Log: log}.Handle)
+	lambda.Start(Handler{Stock: PostgresStock{DB: pool}, Log: log,
+		Metrics: &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv("METRICS_NAMESPACE"), Service: "inventory"}}.Handle)
 }

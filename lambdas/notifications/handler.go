@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/sqsbatch"
 )
@@ -33,11 +34,13 @@ type Handler struct {
 	Sender Sender
 	Once   Once
 	Log    *slog.Logger
+	// Metrics gets each batch's counts; nil records nothing.
+	Metrics *emf.Recorder
 }
 
 // Handle notifies the customer of every order event of the batch.
 func (h Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
-	return sqsbatch.Process(ctx, h.Log, batch, h.notify), nil
+	return sqsbatch.Process(ctx, h.Log, h.Metrics, batch, h.notify), nil
 }
 
 func (h Handler) notify(ctx context.Context, msg events.SQSMessage) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
+	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/pg"
 )
 
@@ -35,5 +36,6 @@ func main() {
 	} else {
 		log.Warn("SENDER_EMAIL is empty: messages are logged, not sent")
 	}
-	lambda.Start(Handler{Sender: sender, Once: PostgresOnce{DB: pool}, Log: log}.Handle)
+	lambda.Start(Handler{Sender: sender, Once: PostgresOnce{DB: pool}, Log: log,
+		Metrics: &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv("METRICS_NAMESPACE"), Service: "notifications"}}.Handle)
 }

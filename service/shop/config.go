@@ -26,6 +26,12 @@ type Config struct {
 
 	EventsTopicARN string // EVENTS_TOPIC_ARN
 
+	// METRICS_NAMESPACE is the CloudWatch namespace of the business metrics (the
+	// stage's prefix in AWS; "shop-local" by default); METRICS_PERIOD how often
+	// they are recorded, default 1m.
+	MetricsNamespace string
+	MetricsPeriod    time.Duration
+
 	// Drain is how long shutdown waits for requests in flight: the ALB's
 	// deregistration delay.
 	Drain      time.Duration
@@ -61,6 +67,8 @@ func Load(getenv func(string) string) (Config, error) {
 		CacheTTL:           duration("CACHE_TTL", 5*time.Minute),
 		CacheJitter:        duration("CACHE_JITTER", time.Minute),
 		EventsTopicARN:     getenv("EVENTS_TOPIC_ARN"),
+		MetricsNamespace:   or(getenv("METRICS_NAMESPACE"), "shop-local"),
+		MetricsPeriod:      duration("METRICS_PERIOD", time.Minute),
 		Drain:              duration("DRAIN_TIMEOUT", 20*time.Second),
 		AdminToken:         getenv("ADMIN_TOKEN"),
 	}
@@ -80,6 +88,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.CacheTTL == 0 {
 		problems = append(problems, "CACHE_TTL: want more than 0")
+	}
+	if c.MetricsPeriod < time.Second {
+		problems = append(problems, fmt.Sprintf("METRICS_PERIOD %s: want 1s or more", c.MetricsPeriod))
 	}
 	if len(problems) > 0 {
 		return Config{}, errors.New("configuration: " + strings.Join(problems, "; "))

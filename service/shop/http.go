@@ -77,7 +77,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				writeError(rec, http.StatusInternalServerError, "internal error")
 			}
 			if r.URL.Path != "/healthz" {
-				s.Log.Info("request", slog.String("requestId", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				// The ALB's X-Amzn-Trace-Id finds the request in the load balancer's
+				// access logs and joins it to the X-Ray trace it belongs to.
+				s.Log.Info("request", slog.String("requestId", id), slog.String("traceId", r.Header.Get("X-Amzn-Trace-Id")),
+					slog.String("method", r.Method), slog.String("path", r.URL.Path),
 					slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 			}
 		}()
@@ -185,7 +188,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	primaryErr := s.DB.Primary.Ping(ctx)
 	replica, lag := s.DB.ReplicaState()
 	cacheUp, hits, misses := s.Cache.Stats()
-	backlog, backlogErr := s.Relay.Backlog(ctx)
+	backlog, _, backlogErr := s.Relay.Backlog(ctx)
 	report := map[string]any{
 		"primary":        errString(primaryErr, "ok"),
 		"replica":        map[string]any{"servesReads": replica, "lagSeconds": lag.Seconds()},

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,7 +87,12 @@ func (r OrderRequest) Validate() error {
 type Orders struct {
 	DB           *Databases
 	QueryTimeout time.Duration
+
+	placed atomic.Int64
 }
+
+// Placed is how many orders this instance has written since it started.
+func (o *Orders) Placed() int64 { return o.placed.Load() }
 
 // Place validates r and writes the order. With an idempotency key, a request seen
 // before returns its order and created false, and writes nothing.
@@ -189,6 +195,7 @@ func (o *Orders) Place(ctx context.Context, r OrderRequest, idempotencyKey strin
 	if err := tx.Commit(ctx); err != nil {
 		return Order{}, false, fmt.Errorf("commit: %w", err)
 	}
+	o.placed.Add(1)
 	return order, true, nil
 }
 

@@ -107,11 +107,13 @@ func (r *Relay) Flush(ctx context.Context) (sent int, err error) {
 	return sent, r.state(failure)
 }
 
-// Backlog counts the events not yet published.
-func (r *Relay) Backlog(ctx context.Context) (int64, error) {
-	var n int64
-	err := r.DB.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NULL`).Scan(&n)
-	return n, err
+// Backlog counts the events not yet published and says how long the oldest of
+// them has waited.
+func (r *Relay) Backlog(ctx context.Context) (n int64, oldest time.Duration, err error) {
+	var seconds float64
+	err = r.DB.QueryRow(ctx, `SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
+		FROM outbox WHERE sent_at IS NULL`).Scan(&n, &seconds)
+	return n, time.Duration(seconds * float64(time.Second)), err
 }
 
 // Failing reports whether the last publish failed.

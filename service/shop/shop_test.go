@@ -319,7 +319,7 @@ func TestOutboxSurvivesPublisherOutage(t *testing.T) {
 	if _, err := s.relay.Flush(context.Background()); err == nil {
 		t.Fatal("publishing to a dead endpoint succeeded")
 	}
-	if n, _ := s.relay.Backlog(context.Background()); n != 1 || !s.relay.Failing() {
+	if n, _, _ := s.relay.Backlog(context.Background()); n != 1 || !s.relay.Failing() {
 		t.Fatalf("backlog %d, failing %v; want the event kept", n, s.relay.Failing())
 	}
 
