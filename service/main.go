@@ -129,9 +129,23 @@ func serve(log *slog.Logger) error {
 	reporterDone := make(chan struct{})
 	go func() { reporter.Run(background); close(reporterDone) }()
 
+	stopTracing, err := shop.StartTracing(ctx, cfg.TracingEndpoint, "shop")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = stopTracing(flush)
+	}()
+	handler := server.Handler()
+	if cfg.TracingEndpoint != "" {
+		handler = shop.Traced(handler)
+	}
+
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           server.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      15 * time.Second,

@@ -261,6 +261,25 @@ func TestBusinessMetrics(t *testing.T) {
 	})
 }
 
+// TestServiceTracingFollowsConfig: in the stages that trace, the service sends its
+// spans to the CloudWatch agent on loopback, the agent receives OTLP and forwards
+// to X-Ray, and the instance role may write to X-Ray; elsewhere none of it.
+func TestServiceTracingFollowsConfig(t *testing.T) {
+	forEachStageStack(t, func(s *stacks.Stacks) awscdk.Stack { return s.Web.Stack }, func(t *testing.T, s *synthesis, stack string) {
+		userData, _ := json.Marshal(s.resources(stack, "AWS::EC2::LaunchTemplate"))
+		policies, _ := json.Marshal(s.resources(stack, "AWS::IAM::Policy"))
+		for what, got := range map[string]bool{
+			"the OTLP endpoint in the service's environment": strings.Contains(string(userData), "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318"),
+			"the agent's OTLP receiver for traces":           strings.Contains(string(userData), "traces_collected") && strings.Contains(string(userData), "otlp"),
+			"xray:PutTraceSegments for the instance role":    strings.Contains(string(policies), "xray:PutTraceSegments"),
+		} {
+			if got != s.cfg.Ops.Tracing {
+				t.Errorf("%s: present %v, want %v (ops.tracing)", what, got, s.cfg.Ops.Tracing)
+			}
+		}
+	})
+}
+
 // TestTracingFollowsConfig: X-Ray active tracing on every Go function exactly in
 // the stages that turn it on.
 func TestTracingFollowsConfig(t *testing.T) {

@@ -49,6 +49,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 			"EVENTS_TOPIC_ARN":      *events.Messaging.Topic.TopicArn(),
 		},
 		MetricsNamespace:        cfg.Prefix,
+		Tracing:                 cfg.Ops.Tracing,
 		InstanceType:            w.InstanceType,
 		MinCapacity:             w.MinCapacity,
 		MaxCapacity:             w.MaxCapacity,

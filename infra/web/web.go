@@ -4,6 +4,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -42,6 +43,9 @@ type Props struct {
 	// MetricsNamespace is where the service records its business metrics
 	// (METRICS_NAMESPACE); the outbox alarm reads them there.
 	MetricsNamespace string
+	// Tracing has the service send its spans to the CloudWatch agent on the
+	// instance (OTLP/HTTP on loopback), which forwards them to X-Ray.
+	Tracing bool
 
 	InstanceType             string
 	MinCapacity, MaxCapacity int
@@ -103,6 +107,15 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 		Resources: jsii.Strings(*w.Binary.Bucket().ArnForObjects(w.Binary.S3ObjectKey())),
 	}))
 	w.Logs.GrantWrite(w.Role)
+	if props.Tracing {
+		w.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"),
+			Resources: jsii.Strings("*"),
+		}))
+		checks.Suppress(w.Role, "AwsSolutions-IAM5",
+			"The CloudWatch agent forwards the service's spans to X-Ray, whose PutTraceSegments, PutTelemetryRecords and sampling actions support no resource-level permissions, so IAM takes only Resource *.",
+			"Resource::*")
+	}
 
 	instances := awsec2.NewSecurityGroup(this, jsii.String("InstanceSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Vpc,
@@ -211,6 +224,26 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 	return w
 }
 
+// agentOTLPEndpoint is where the CloudWatch agent receives OTLP over HTTP.
+const agentOTLPEndpoint = "127.0.0.1:4318"
+
+// agentConfig is the CloudWatch agent's configuration: ship the service's log file
+// (its business metrics included), and with tracing, receive its spans over OTLP
+// on loopback and forward them to X-Ray.
+func agentConfig(logGroup string, tracing bool) string {
+	config := map[string]any{"logs": map[string]any{"logs_collected": map[string]any{"files": map[string]any{
+		"collect_list": []any{map[string]any{"file_path": "/var/log/shop/service.log", "log_group_name": logGroup, "log_stream_name": "{instance_id}"}},
+	}}}}
+	if tracing {
+		config["traces"] = map[string]any{"traces_collected": map[string]any{"otlp": map[string]any{"http_endpoint": agentOTLPEndpoint}}}
+	}
+	b, err := json.Marshal(config)
+	if err != nil {
+		panic(err) // maps of strings always marshal
+	}
+	return string(b)
+}
+
 // installService writes the user data: fetch the binary, install it as a systemd
 // unit with its environment, ship its log file, wait for /readyz, and signal.
 func (w *Web) installService(ud awsec2.UserData, props Props) {
@@ -218,6 +251,9 @@ func (w *Web) installService(ud awsec2.UserData, props Props) {
 	asg := stack.GetLogicalId(w.Fleet.Node().DefaultChild().(awscdk.CfnElement))
 	env := map[string]string{"SHOP_ADDR": fmt.Sprintf(":%d", ServicePort), "DRAIN_TIMEOUT": fmt.Sprintf("%ds", props.DrainSeconds),
 		"METRICS_NAMESPACE": props.MetricsNamespace}
+	if props.Tracing {
+		env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://" + agentOTLPEndpoint
+	}
 	for k, v := range props.Environment {
 		env[k] = v
 	}
@@ -246,7 +282,7 @@ func (w *Web) installService(ud awsec2.UserData, props Props) {
 		"cat > /etc/shop.env <<'ENV'\n"+envFile.String()+"ENV",
 		"cat > /etc/systemd/system/shop.service <<'UNIT'\n"+unit(props.DrainSeconds)+"UNIT",
 		"cat > /etc/logrotate.d/shop <<'ROTATE'\n/var/log/shop/service.log {\n  daily\n  rotate 3\n  compress\n  copytruncate\n  missingok\n}\nROTATE",
-		"cat > /opt/shop/cloudwatch-agent.json <<'AGENT'\n"+fmt.Sprintf(`{"logs":{"logs_collected":{"files":{"collect_list":[{"file_path":"/var/log/shop/service.log","log_group_name":"%s","log_stream_name":"{instance_id}"}]}}}}`, *w.Logs.LogGroupName())+"\nAGENT",
+		"cat > /opt/shop/cloudwatch-agent.json <<'AGENT'\n"+agentConfig(*w.Logs.LogGroupName(), props.Tracing)+"\nAGENT",
 		"/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/shop/cloudwatch-agent.json",
 		"systemctl daemon-reload && systemctl enable --now shop",
 		fmt.Sprintf("for _ in $(seq 90); do curl -fsS http://127.0.0.1:%d/readyz >/dev/null && break; sleep 2; done", ServicePort),

@@ -32,6 +32,10 @@ type Config struct {
 	MetricsNamespace string
 	MetricsPeriod    time.Duration
 
+	// TracingEndpoint is OTEL_EXPORTER_OTLP_ENDPOINT, the OTLP/HTTP receiver of the
+	// service's spans (the CloudWatch agent, in AWS); empty turns tracing off.
+	TracingEndpoint string
+
 	// Drain is how long shutdown waits for requests in flight: the ALB's
 	// deregistration delay.
 	Drain      time.Duration
@@ -69,6 +73,7 @@ func Load(getenv func(string) string) (Config, error) {
 		EventsTopicARN:     getenv("EVENTS_TOPIC_ARN"),
 		MetricsNamespace:   or(getenv("METRICS_NAMESPACE"), "shop-local"),
 		MetricsPeriod:      duration("METRICS_PERIOD", time.Minute),
+		TracingEndpoint:    getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
 		Drain:              duration("DRAIN_TIMEOUT", 20*time.Second),
 		AdminToken:         getenv("ADMIN_TOKEN"),
 	}

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Server is the shop's HTTP API.
@@ -76,10 +78,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				s.Log.Error("panic", slog.String("requestId", id), slog.Any("panic", p))
 				writeError(rec, http.StatusInternalServerError, "internal error")
 			}
+			span := trace.SpanFromContext(r.Context())
 			if r.URL.Path != "/healthz" {
-				// The ALB's X-Amzn-Trace-Id finds the request in the load balancer's
-				// access logs and joins it to the X-Ray trace it belongs to.
-				s.Log.Info("request", slog.String("requestId", id), slog.String("traceId", r.Header.Get("X-Amzn-Trace-Id")),
+				// traceId finds the request in X-Ray; amznTraceId, which the ALB adds,
+				// in the load balancer's access logs.
+				s.Log.Info("request", slog.String("requestId", id), slog.String("traceId", traceID(span)),
+					slog.String("amznTraceId", r.Header.Get("X-Amzn-Trace-Id")),
 					slog.String("method", r.Method), slog.String("path", r.URL.Path),
 					slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 			}
@@ -87,6 +91,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		r.Body = http.MaxBytesReader(rec, r.Body, maxBodyBytes)
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// traceID is the span's trace ID, or "" when the request is not traced.
+func traceID(span trace.Span) string {
+	if sc := span.SpanContext(); sc.HasTraceID() {
+		return sc.TraceID().String()
+	}
+	return ""
 }
 
 type statusRecorder struct {

@@ -173,6 +173,9 @@ func TestSingleFlightOnAnExpiredKey(t *testing.T) {
 	s := newShop(t, options{noReplica: true, cacheTTL: 100 * time.Millisecond})
 	s.do(t, "GET", "/api/products/3", "", nil, nil) // cached, 1 query
 	time.Sleep(200 * time.Millisecond)              // expired
+	// The refill must outlive the test: on a loaded machine a request that arrives
+	// late must find it, not a second expiry.
+	s.cache.TTL = time.Hour
 
 	// Hold the products table so the refill query waits until all 200 are in.
 	ctx := context.Background()
