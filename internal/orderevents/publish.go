@@ -46,8 +46,8 @@ type Publisher interface {
 }
 
 // Publish sends e to the topic with its type as the eventType attribute, which the
-// subscriptions' filter policies match.
-func Publish(ctx context.Context, client Publisher, topicARN string, e Event) error {
+// subscriptions' filter policies match. optFns change the call, e.g. WithTraceHeader.
+func Publish(ctx context.Context, client Publisher, topicARN string, e Event, optFns ...func(*sns.Options)) error {
 	body, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", e.EventID, err)
@@ -60,7 +60,7 @@ func Publish(ctx context.Context, client Publisher, topicARN string, e Event) er
 		MessageAttributes: map[string]types.MessageAttributeValue{
 			TypeAttribute: {DataType: &dataType, StringValue: &eventType},
 		},
-	})
+	}, optFns...)
 	if err != nil {
 		return fmt.Errorf("publish event %s: %w", e.EventID, err)
 	}

@@ -31,6 +31,8 @@ func Process(ctx context.Context, log *slog.Logger, metrics *emf.Recorder, event
 			log.ErrorContext(ctx, "message failed",
 				slog.String("messageId", msg.MessageId),
 				slog.String("receiveCount", msg.Attributes["ApproximateReceiveCount"]),
+				// The X-Ray trace of the request that placed the order, if it was traced.
+				slog.String("traceHeader", msg.Attributes["AWSTraceHeader"]),
 				slog.String("reason", err.Error()))
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 		}

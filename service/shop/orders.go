@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/example/scalable-web/internal/orderevents"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // OrderRequest is the body of POST /api/orders.
@@ -189,7 +190,11 @@ func (o *Orders) Place(ctx context.Context, r OrderRequest, idempotencyKey strin
 	if err != nil {
 		return Order{}, false, err
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO outbox (event_id, event_type, payload) VALUES ($1, $2, $3)`, event.EventID, event.Type, payload); err != nil {
+	// The request's trace goes with the event (NULL when untraced), so the
+	// consumers' traces link to it.
+	traceHeader := orderevents.TraceHeader(trace.SpanContextFromContext(ctx))
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox (event_id, event_type, payload, trace_header) VALUES ($1, $2, $3, NULLIF($4, ''))`,
+		event.EventID, event.Type, payload, traceHeader); err != nil {
 		return Order{}, false, fmt.Errorf("insert outbox: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {

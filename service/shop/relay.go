@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/example/scalable-web/internal/orderevents"
 )
 
@@ -63,18 +64,19 @@ func (r *Relay) Flush(ctx context.Context) (sent int, err error) {
 		return 0, r.state(fmt.Errorf("begin: %w", err))
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	rows, err := tx.Query(ctx, `SELECT id, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, relayBatch)
+	rows, err := tx.Query(ctx, `SELECT id, payload, coalesce(trace_header, '') FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, relayBatch)
 	if err != nil {
 		return 0, r.state(fmt.Errorf("claim: %w", err))
 	}
 	type row struct {
-		id      int64
-		payload []byte
+		id          int64
+		payload     []byte
+		traceHeader string
 	}
 	var batch []row
 	for rows.Next() {
 		var x row
-		if err := rows.Scan(&x.id, &x.payload); err != nil {
+		if err := rows.Scan(&x.id, &x.payload, &x.traceHeader); err != nil {
 			rows.Close()
 			return 0, r.state(err)
 		}
@@ -88,7 +90,11 @@ func (r *Relay) Flush(ctx context.Context) (sent int, err error) {
 			failure = fmt.Errorf("outbox row %d: %w", x.id, err)
 		} else {
 			pctx, cancel := context.WithTimeout(ctx, r.PublishTimeout)
-			failure = orderevents.Publish(pctx, r.Publisher, r.TopicARN, e)
+			var opts []func(*sns.Options)
+			if x.traceHeader != "" {
+				opts = append(opts, orderevents.WithTraceHeader(x.traceHeader))
+			}
+			failure = orderevents.Publish(pctx, r.Publisher, r.TopicARN, e, opts...)
 			cancel()
 		}
 		if failure != nil {

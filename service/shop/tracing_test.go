@@ -14,10 +14,13 @@ import (
 	"testing/fstest"
 
 	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 	collector "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/example/scalable-web/internal/orderevents"
 )
 
 // otlpReceiver stands in for the CloudWatch agent's OTLP/HTTP receiver, on loopback.
@@ -121,5 +124,37 @@ func TestTracingOffWithoutEndpoint(t *testing.T) {
 		if _, isSDK := otel.GetTracerProvider().(interface{ ForceFlush(context.Context) error }); isSDK {
 			t.Error("an SDK tracer provider is installed without an endpoint")
 		}
+	}
+}
+
+// TestOrderTraceGoesWithItsEvent: against the real PostgreSQL, an order placed in a
+// traced request keeps the request's X-Ray trace header in its outbox row, and the
+// relay sends it with the event to SNS (a stand-in on loopback records it); an
+// untraced order sends none.
+func TestOrderTraceGoesWithItsEvent(t *testing.T) {
+	headers := make(chan string, 4)
+	sns := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		headers <- r.Header.Get("X-Amzn-Trace-Id")
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = io.WriteString(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-1</MessageId></PublishResult></PublishResponse>`)
+	}))
+	defer sns.Close()
+	s := newShop(t, options{awsEndpoint: sns.URL})
+
+	ctx, span := sdktrace.NewTracerProvider().Tracer("test").Start(context.Background(), "POST /api/orders")
+	defer span.End()
+	order := OrderRequest{CustomerEmail: "a@example.com", Lines: []LineRequest{{ProductID: 1, Quantity: 1}}}
+	if _, _, err := s.server.Orders.Place(ctx, order, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.server.Orders.Place(context.Background(), order, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.relay.Flush(context.Background()); n != 2 || err != nil {
+		t.Fatalf("flushed %d (%v), want both events", n, err)
+	}
+	want := orderevents.TraceHeader(span.SpanContext())
+	if got := []string{<-headers, <-headers}; got[0] != want || got[1] != "" {
+		t.Errorf("sent trace headers %q, want %q for the traced order and none for the other", got, want)
 	}
 }
