@@ -121,14 +121,6 @@ func serve(log *slog.Logger) error {
 		Orders:   orders, Cache: cache, Relay: relay, Period: cfg.MetricsPeriod, Log: log,
 	}
 
-	background, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	go dbs.WatchReplica(background, 5*time.Second)
-	relayDone := make(chan struct{})
-	go func() { relay.Run(background); close(relayDone) }()
-	reporterDone := make(chan struct{})
-	go func() { reporter.Run(background); close(reporterDone) }()
-
 	stopTracing, err := shop.StartTracing(ctx, cfg.TracingEndpoint, "shop")
 	if err != nil {
 		return err
@@ -142,6 +134,14 @@ func serve(log *slog.Logger) error {
 	if cfg.TracingEndpoint != "" {
 		handler = shop.Traced(handler)
 	}
+
+	background, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	go dbs.WatchReplica(background, 5*time.Second)
+	relayDone := make(chan struct{})
+	go func() { relay.Run(background); close(relayDone) }()
+	reporterDone := make(chan struct{})
+	go func() { reporter.Run(background); close(reporterDone) }()
 
 	srv := &http.Server{
 		Addr:              cfg.Addr,
