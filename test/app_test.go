@@ -53,23 +53,24 @@ func runApp(t *testing.T, context map[string]any) (outdir, stderr string, exitCo
 	return outdir, errOut.String(), 0
 }
 
-func TestAppRejectsUnknownStage(t *testing.T) {
-	ctx := cdkContext(t)
-	ctx["stage"] = "nope"
-	_, stderr, code := runApp(t, ctx)
-	want := "error: stage \"nope\": want one of dev, staging, prod (choose with -c stage=NAME)\n"
-	if code != 1 || stderr != want {
-		t.Errorf("got exit %d and stderr\n%s\nwant exit 1 and stderr\n%s", code, stderr, want)
-	}
-}
-
-func TestAppRejectsNonStringStage(t *testing.T) {
-	ctx := cdkContext(t)
-	ctx["stage"] = 3
-	_, stderr, code := runApp(t, ctx)
-	want := "error: context stage 3: want a stage name such as dev\n"
-	if code != 1 || stderr != want {
-		t.Errorf("got exit %d and stderr\n%s\nwant exit 1 and stderr\n%s", code, stderr, want)
+// TestAppRejectsBadContext: a bad value in context stops the app with one line
+// naming it and what is allowed, and no trace.
+func TestAppRejectsBadContext(t *testing.T) {
+	for _, tt := range []struct {
+		key   string
+		value any
+		want  string
+	}{
+		{"stage", "nope", `error: stage "nope": want one of dev, staging, prod (choose with -c stage=NAME)`},
+		{"stage", 3, "error: context stage 3: want a stage name such as dev"},
+		{"githubRepository", "example-org", `error: dev config: delivery.gitHubRepository "example-org": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack`},
+	} {
+		ctx := cdkContext(t)
+		ctx[tt.key] = tt.value
+		_, stderr, code := runApp(t, ctx)
+		if code != 1 || stderr != tt.want+"\n" {
+			t.Errorf("-c %s=%v: got exit %d and stderr\n%s\nwant exit 1 and stderr\n%s", tt.key, tt.value, code, stderr, tt.want)
+		}
 	}
 }
 
@@ -92,15 +93,5 @@ func TestAppSynthesizesDevByDefault(t *testing.T) {
 				t.Errorf("app wrote no %s: %v", file, err)
 			}
 		}
-	}
-}
-
-func TestAppRejectsBadGitHubRepository(t *testing.T) {
-	ctx := cdkContext(t)
-	ctx["githubRepository"] = "example-org"
-	_, stderr, code := runApp(t, ctx)
-	want := "error: dev config: delivery.gitHubRepository \"example-org\": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack\n"
-	if code != 1 || stderr != want {
-		t.Errorf("got exit %d and stderr\n%s\nwant exit 1 and stderr\n%s", code, stderr, want)
 	}
 }
