@@ -10,3 +10,5 @@ trap 'bash scripts/services.sh stop' EXIT
 # shellcheck disable=SC1091
 . .services/env
 go test -count=1 -timeout 20m "$@" ./...
+# A short run of every fuzz test; make fuzz runs them longer.
+bash scripts/fuzz.sh

@@ -1,7 +1,7 @@
 // Command loadgen reads products from the sample service with a Zipf-distributed
 // choice of IDs, for a bounded time, on loopback, and prints throughput, latency
 // percentiles, the cache hit ratio and the database queries per second (from the
-// service's /readyz counters).
+// service's /internal/stats counters).
 //
 //	go run ./bench/loadgen -url http://127.0.0.1:8080 -duration 15s
 package main
@@ -97,7 +97,7 @@ func run(client *http.Client, target string, d time.Duration, workers int, produ
 
 func read(client *http.Client, target string) counters {
 	var c counters
-	resp, err := client.Get(target + "/readyz")
+	resp, err := client.Get(target + "/internal/stats")
 	if err == nil {
 		defer resp.Body.Close()
 		_ = json.NewDecoder(resp.Body).Decode(&c)

@@ -21,10 +21,11 @@ import (
 
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/logs"
+	"github.com/example/scalable-web/internal/shopapi"
 )
 
 // OrdersRoute is the write route with limits of its own.
-const OrdersRoute = "POST /api/orders"
+const OrdersRoute = shopapi.PlaceOrder
 
 // Props configure the API. The stage configuration has validated them.
 type Props struct {
@@ -77,15 +78,18 @@ func New(scope constructs.Construct, id string, props Props) *API {
 	toALB := awsapigatewayv2integrations.NewHttpAlbIntegration(jsii.String("LoadBalancer"), props.Listener, &awsapigatewayv2integrations.HttpAlbIntegrationProps{
 		VpcLink: a.VpcLink,
 	})
+	// No default route: a path the shop does not serve (the instances' health
+	// checks and counters among them) gets API Gateway's 404 and never reaches one.
 	a.HTTPAPI = awsapigatewayv2.NewHttpApi(this, jsii.String("Resource"), &awsapigatewayv2.HttpApiProps{
-		Description:        jsii.String("The shop's API: everything to the internal load balancer"),
-		DefaultIntegration: toALB, // $default: every path the routes below do not name
+		Description:        jsii.String("The shop's API: its public routes to the internal load balancer"),
 		CreateDefaultStage: jsii.Bool(false),
 	})
-	// Its own route, so that it can have tighter limits than the stage.
-	a.HTTPAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-		Path: jsii.String("/api/orders"), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST}, Integration: toALB,
-	})
+	for _, route := range shopapi.Routes {
+		method, path := shopapi.Split(route)
+		a.HTTPAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path: jsii.String(path), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(method)}, Integration: toALB,
+		})
+	}
 	if props.PaymentURL != "" {
 		a.HTTPAPI.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 			Path: jsii.String("/api/pay/{proxy+}"), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},

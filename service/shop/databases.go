@@ -2,10 +2,15 @@ package shop
 
 import (
 	"context"
+	"errors"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -75,4 +80,33 @@ func (d *Databases) checkReplica(ctx context.Context) {
 			d.Log.Warn("replica out of use: reads go to the primary", slog.Duration("lag", lag), slog.Any("error", err))
 		}
 	}
+}
+
+// Unavailable reports whether err means the database could not do the work now,
+// and did none of it: a timeout, a connection that failed or broke, a server
+// shutting down or read-only after a failover, a lock or statement timeout, a
+// serialization failure. The client may retry; it gets 503 with Retry-After.
+func Unavailable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) {
+		return true
+	}
+	var connect *pgconn.ConnectError
+	if errors.As(err, &connect) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
+			strings.HasPrefix(pgErr.Code, "57"), // operator intervention: shutdown, query canceled
+			strings.HasPrefix(pgErr.Code, "40"), // serialization failure, deadlock
+			pgErr.Code == "55P03",               // lock_not_available: lock_timeout
+			pgErr.Code == "25006",               // read_only_sql_transaction: a writer that became a replica
+			pgErr.Code == "53300":               // too_many_connections
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
 }

@@ -8,13 +8,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/example/scalable-web/internal/shopapi"
 )
 
 // Server is the shop's HTTP API.
@@ -45,13 +50,14 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
-	mux.HandleFunc("GET /api/products", s.products)
-	mux.HandleFunc("GET /api/products/{id}", s.product)
-	mux.HandleFunc("PUT /api/admin/products/{id}", s.updateProduct)
-	mux.HandleFunc("POST /api/orders", s.placeOrder)
-	mux.HandleFunc("GET /api/orders/{id}", s.order)
+	mux.HandleFunc("GET /internal/stats", s.stats)
+	mux.HandleFunc(shopapi.Products, s.products)
+	mux.HandleFunc(shopapi.Product, s.product)
+	mux.HandleFunc(shopapi.UpdateProduct, s.updateProduct)
+	mux.HandleFunc(shopapi.PlaceOrder, s.placeOrder)
+	mux.HandleFunc(shopapi.Order, s.order)
 	if s.Static != nil {
-		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		mux.HandleFunc(shopapi.Storefront+"{$}", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "no-cache")
 			http.ServeFileFS(w, r, s.Static, "index.html")
 		})
@@ -191,31 +197,47 @@ func (s *Server) order(w http.ResponseWriter, r *http.Request) {
 	s.respond(w, r, http.StatusOK, order, err)
 }
 
-// ready reports whether the instance can serve: the primary must answer; the
-// cache, the replica and the outbox are reported, since the service degrades
-// around them instead of failing.
+// ready reports whether the instance can take writes: the primary must answer.
+// The cache, the replica and the outbox are reported as flags, since the service
+// degrades around them instead of failing. Only the instance itself and the load
+// balancer's network reach it: the API routes only the shop's own paths.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	primaryErr := s.DB.Primary.Ping(ctx)
-	replica, lag := s.DB.ReplicaState()
-	cacheUp, hits, misses := s.Cache.Stats()
+	primaryUp := s.DB.Primary.Ping(ctx) == nil
+	replica, _ := s.DB.ReplicaState()
+	cacheUp, _, _ := s.Cache.Stats()
 	backlog, _, backlogErr := s.Relay.Backlog(ctx)
 	report := map[string]any{
-		"primary":        errString(primaryErr, "ok"),
-		"replica":        map[string]any{"servesReads": replica, "lagSeconds": lag.Seconds()},
-		"cache":          map[string]any{"up": cacheUp, "hits": hits, "misses": misses},
-		"outbox":         map[string]any{"backlog": backlog, "publishing": !s.Relay.Failing(), "error": errString(backlogErr, "")},
-		"catalogQueries": s.Catalog.Queries(),
+		"primary": primaryUp,
+		"replica": replica,
+		"cache":   cacheUp,
+		"outbox":  map[string]any{"publishing": !s.Relay.Failing(), "readable": backlogErr == nil, "backlog": backlog},
 	}
 	status := http.StatusOK
-	if primaryErr != nil {
+	if !primaryUp {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, report)
 }
 
-// respond writes v, or the HTTP form of err.
+// stats are this instance's counters since it started, for benchmarks on
+// loopback; CloudWatch gets them as business metrics.
+func (s *Server) stats(w http.ResponseWriter, _ *http.Request) {
+	_, hits, misses := s.Cache.Stats()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"cache":          map[string]any{"hits": hits, "misses": misses},
+		"catalogQueries": s.Catalog.Queries(),
+		"ordersPlaced":   s.Orders.Placed(),
+	})
+}
+
+// RetryAfterSeconds is what a 503 asks the client to wait before it retries.
+const RetryAfterSeconds = 1
+
+// respond writes v, or the HTTP form of err. Error bodies say what the client
+// can do; what went wrong inside (driver errors, host and user names) is logged
+// with the request ID, never sent.
 func (s *Server) respond(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
 	var invalid *ValidationError
 	switch {
@@ -225,6 +247,12 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, status int, v a
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid request", "problems": invalid.Problems})
 	case errors.Is(err, ErrNotFound):
 		writeError(w, http.StatusNotFound, "not found")
+	case errors.Is(err, ErrKeyReused):
+		writeError(w, http.StatusUnprocessableEntity, ErrKeyReused.Error())
+	case Unavailable(err):
+		s.Log.Warn("request refused: database unavailable", slog.String("requestId", w.Header().Get("X-Request-Id")), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+		writeError(w, http.StatusServiceUnavailable, "temporarily unavailable: nothing was written; retry in a moment")
 	default:
 		s.Log.Error("request failed", slog.String("requestId", w.Header().Get("X-Request-Id")), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 		writeError(w, http.StatusInternalServerError, "internal error")
@@ -240,14 +268,86 @@ func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
 	return id, true
 }
 
+// decode reads exactly one JSON object of v's shape from the body. Its errors
+// name the problem in the client's terms (a field, a byte offset), never Go's
+// type names.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "body: want JSON of the documented shape: "+err.Error())
+	if err := decodeJSON(r.Body, v); err != nil {
+		status := http.StatusBadRequest
+		if errors.As(err, new(tooLargeError)) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		writeError(w, status, err.Error())
 		return false
 	}
 	return true
+}
+
+// decodeJSON decodes one JSON value into v, refusing unknown fields and anything
+// after the value. Its errors are safe to show to a client.
+func decodeJSON(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return bodyError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("body: want one JSON object and nothing after it")
+	}
+	return nil
+}
+
+// bodyError turns a decoding error into a message for the client.
+func bodyError(err error) error {
+	var (
+		syntax    *json.SyntaxError
+		wrongType *json.UnmarshalTypeError
+		tooLarge  *http.MaxBytesError
+	)
+	switch {
+	case errors.Is(err, io.EOF):
+		return errors.New("body: want a JSON object, got nothing")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("body: want JSON of the documented shape: the JSON ends too soon")
+	case errors.As(err, &syntax):
+		return fmt.Errorf("body: want JSON of the documented shape: malformed at byte %d", syntax.Offset)
+	case errors.As(err, &wrongType):
+		field := wrongType.Field
+		if field == "" {
+			return fmt.Errorf("body: want a JSON object, got %s", wrongType.Value)
+		}
+		return fmt.Errorf("body: %s: want %s, got %s", field, jsonKind(wrongType.Type), wrongType.Value)
+	case errors.As(err, &tooLarge):
+		return tooLargeError{limit: tooLarge.Limit}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Errorf("body: %s: not part of the request", strings.TrimPrefix(err.Error(), "json: "))
+	default:
+		return errors.New("body: want JSON of the documented shape")
+	}
+}
+
+// tooLargeError is a body over the limit: 413, not 400.
+type tooLargeError struct{ limit int64 }
+
+func (e tooLargeError) Error() string { return fmt.Sprintf("body: want at most %d bytes", e.limit) }
+
+// jsonKind names a Go type as the JSON a client should send for it.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -258,11 +358,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, message string) {
 	writeJSON(w, status, map[string]string{"error": message})
-}
-
-func errString(err error, ok string) string {
-	if err != nil {
-		return err.Error()
-	}
-	return ok
 }

@@ -1,8 +1,10 @@
 package shop
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,11 +85,21 @@ func (r OrderRequest) Validate() error {
 	return nil
 }
 
+// ErrKeyReused is returned for an Idempotency-Key that came with another request
+// before: the client must use a new key for a new order.
+var ErrKeyReused = errors.New("Idempotency-Key: already used for a different request; send a new key for a new order")
+
+// DefaultKeyLifetime is how long an Idempotency-Key stands for its order: a
+// client retries within minutes, and after a day the key may be used again.
+const DefaultKeyLifetime = 24 * time.Hour
+
 // Orders writes orders to the primary, each with its OrderPlaced event in the
 // outbox in the same transaction: an order is never without its event.
 type Orders struct {
 	DB           *Databases
 	QueryTimeout time.Duration
+	// KeyLifetime is how long an Idempotency-Key is remembered (0: DefaultKeyLifetime).
+	KeyLifetime time.Duration
 
 	placed atomic.Int64
 }
@@ -95,11 +107,24 @@ type Orders struct {
 // Placed is how many orders this instance has written since it started.
 func (o *Orders) Placed() int64 { return o.placed.Load() }
 
-// Place validates r and writes the order. With an idempotency key, a request seen
-// before returns its order and created false, and writes nothing.
+// Hash identifies a request's content: the hash of its canonical JSON.
+func (r OrderRequest) Hash() []byte {
+	b, _ := json.Marshal(r) // a struct of strings and numbers always marshals
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+// Place validates r and writes the order. With an idempotency key, the same
+// request seen before returns its order and created false, and writes nothing;
+// another request with that key gets ErrKeyReused.
 func (o *Orders) Place(ctx context.Context, r OrderRequest, idempotencyKey string) (order Order, created bool, err error) {
 	if err := r.Validate(); err != nil {
 		return Order{}, false, err
+	}
+	hash := r.Hash()
+	lifetime := o.KeyLifetime
+	if lifetime <= 0 {
+		lifetime = DefaultKeyLifetime
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.QueryTimeout)
 	defer cancel()
@@ -114,14 +139,14 @@ func (o *Orders) Place(ctx context.Context, r OrderRequest, idempotencyKey strin
 		key = nil
 	}
 	if key != nil {
-		var id string
-		err := tx.QueryRow(ctx, `SELECT id FROM orders WHERE idempotency_key = $1`, idempotencyKey).Scan(&id)
-		if err == nil {
-			order, err := o.get(ctx, tx, id)
-			return order, false, err
+		// An expired key is forgotten, so it can make a new order.
+		if _, err := tx.Exec(ctx, `UPDATE orders SET idempotency_key = NULL WHERE idempotency_key = $1 AND created_at < now() - make_interval(secs => $2)`,
+			idempotencyKey, lifetime.Seconds()); err != nil {
+			return Order{}, false, fmt.Errorf("expire idempotency key: %w", err)
 		}
+		order, err := o.replay(ctx, tx, idempotencyKey, hash)
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return Order{}, false, fmt.Errorf("idempotency key: %w", err)
+			return order, false, err
 		}
 	}
 
@@ -158,16 +183,17 @@ func (o *Orders) Place(ctx context.Context, r OrderRequest, idempotencyKey strin
 		return Order{}, false, &ValidationError{Problems: missing}
 	}
 
-	err = tx.QueryRow(ctx, `INSERT INTO orders (id, customer_email, total_cents, idempotency_key) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (idempotency_key) DO NOTHING RETURNING created_at`, order.ID, order.CustomerEmail, order.TotalCents, key).Scan(&order.CreatedAt)
+	err = tx.QueryRow(ctx, `INSERT INTO orders (id, customer_email, total_cents, idempotency_key, request_hash) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (idempotency_key) DO NOTHING RETURNING created_at`, order.ID, order.CustomerEmail, order.TotalCents, key, hash).Scan(&order.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
-		// A concurrent request with the same key won: return its order.
+		// A concurrent request with the same key won: answer as its retry would.
 		_ = tx.Rollback(ctx)
-		var id string
-		if err := o.DB.Primary.QueryRow(ctx, `SELECT id FROM orders WHERE idempotency_key = $1`, idempotencyKey).Scan(&id); err != nil {
-			return Order{}, false, fmt.Errorf("idempotency key: %w", err)
+		read, err := o.DB.Primary.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+		if err != nil {
+			return Order{}, false, fmt.Errorf("begin: %w", err)
 		}
-		order, err := o.Get(ctx, id)
+		defer func() { _ = read.Rollback(ctx) }()
+		order, err := o.replay(ctx, read, idempotencyKey, hash)
 		return order, false, err
 	}
 	if err != nil {
@@ -202,6 +228,24 @@ func (o *Orders) Place(ctx context.Context, r OrderRequest, idempotencyKey strin
 	}
 	o.placed.Add(1)
 	return order, true, nil
+}
+
+// replay returns the order an idempotency key made, pgx.ErrNoRows when the key is
+// unknown, or ErrKeyReused when the key came with another request.
+func (o *Orders) replay(ctx context.Context, tx pgx.Tx, key string, hash []byte) (Order, error) {
+	var id string
+	var stored []byte
+	if err := tx.QueryRow(ctx, `SELECT id, request_hash FROM orders WHERE idempotency_key = $1`, key).Scan(&id, &stored); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Order{}, err
+		}
+		return Order{}, fmt.Errorf("idempotency key: %w", err)
+	}
+	// An order written before request hashes were kept has none: it matches nothing.
+	if !bytes.Equal(stored, hash) {
+		return Order{}, ErrKeyReused
+	}
+	return o.get(ctx, tx, id)
 }
 
 // Get reads an order from the primary: a client that just placed it must see it,

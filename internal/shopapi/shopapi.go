@@ -1,0 +1,28 @@
+// Package shopapi is the shop's public HTTP contract: the routes the API forwards
+// to the service, written as API Gateway route keys, which Go's ServeMux reads as
+// patterns too. The service serves each of them and the API stack creates one
+// route per key and no default route, so nothing else on an instance (its health
+// and readiness checks, its counters) is reachable from the internet.
+package shopapi
+
+import "strings"
+
+// The routes. Storefront is the page at /, which the service registers as
+// "GET /{$}": in a ServeMux pattern "/" matches every path.
+const (
+	Storefront    = "GET /"
+	Products      = "GET /api/products"
+	Product       = "GET /api/products/{id}"
+	PlaceOrder    = "POST /api/orders"
+	Order         = "GET /api/orders/{id}"
+	UpdateProduct = "PUT /api/admin/products/{id}"
+)
+
+// Routes lists every public route, in the order the API creates them.
+var Routes = []string{Storefront, Products, Product, PlaceOrder, Order, UpdateProduct}
+
+// Split returns a route key's method and path.
+func Split(route string) (method, path string) {
+	method, path, _ = strings.Cut(route, " ")
+	return method, path
+}
