@@ -6,15 +6,26 @@
 #
 #   bash scripts/services.sh start   # writes .services/env for the tests to source
 #   bash scripts/services.sh stop    # stops each server by its process id
+#
+# A second, separate set is what the fault tests freeze (SIGSTOP) and thaw, so the
+# other tests, running at the same time, never see their faults:
+#
+#   SERVICES_SET=faults bash scripts/services.sh start   # .services-faults/env, SHOP_FAULT_*
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-state=.services
+set_name=${SERVICES_SET:-test}
+case "$set_name" in
+  test) state=.services prefix=SHOP_TEST offset=0 ;;
+  faults) state=.services-faults prefix=SHOP_FAULT offset=10 ;;
+  *) echo "services: SERVICES_SET $set_name: want test or faults" >&2; exit 1 ;;
+esac
+bin_dir=.services/bin
 goaws_version=v0.5.4
-pg_primary_port=55432
-pg_replica_port=55433
-redis_port=56379
-goaws_port=54100
+pg_primary_port=$((55432 + offset))
+pg_replica_port=$((55433 + offset))
+redis_port=$((56379 + offset))
+goaws_port=$((54100 + offset))
 
 die() { echo "services: $*" >&2; exit 1; }
 
@@ -60,7 +71,11 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 CONF
-  echo "host replication shop 127.0.0.1/32 trust" >> "$pgdata/primary/pg_hba.conf"
+  # The superuser shop logs in without a password; every other role (the
+  # components' own, the rotation tests') needs its password, as in RDS.
+  { printf 'host all shop 127.0.0.1/32 trust\nhost replication shop 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n'
+    cat "$pgdata/primary/pg_hba.conf"; } > "$pgdata/hba" && mv "$pgdata/hba" "$pgdata/primary/pg_hba.conf"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$pgdata/primary/pg_hba.conf"
   as_pg "$bin/pg_ctl" -D "$pgdata/primary" -l "$pgdata/primary.log" -w start >/dev/null
   as_pg "$bin/createdb" -h 127.0.0.1 -p $pg_primary_port -U shop shop
   as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p $pg_primary_port -U shop -D "$pgdata/replica" -R -X stream -c fast
@@ -71,14 +86,14 @@ CONF
   redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no \
     --daemonize yes --pidfile "$PWD/$state/redis.pid" --logfile "$PWD/$state/redis.log"
 
-  if [ ! -x "$state/bin/goaws" ]; then
+  if [ ! -x "$bin_dir/goaws" ]; then
     echo "services: building goaws $goaws_version"
     # Built from a throwaway module that requires the exact version: `go install
     # pkg@version` would also ask the proxy for the module's version list.
     local build
     build=$(mktemp -d)
     printf 'module goawsbuild\n\ngo 1.22\n\nrequire github.com/Admiral-Piett/goaws %s\n' "$goaws_version" > "$build/go.mod"
-    (cd "$build" && GOFLAGS=-mod=mod go build -o "$OLDPWD/$state/bin/goaws" github.com/Admiral-Piett/goaws/app/cmd)
+    (cd "$build" && GOFLAGS=-mod=mod go build -o "$OLDPWD/$bin_dir/goaws" github.com/Admiral-Piett/goaws/app/cmd)
     rm -rf "$build"
   fi
   cat > "$state/goaws.yaml" <<CONF
@@ -92,7 +107,7 @@ Local:
     VisibilityTimeout: 30
     ReceiveMessageWaitTimeSeconds: 0
 CONF
-  nohup "$state/bin/goaws" -config "$state/goaws.yaml" -loglevel warn Local > "$state/goaws.log" 2>&1 &
+  nohup "$bin_dir/goaws" -config "$state/goaws.yaml" -loglevel warn Local > "$state/goaws.log" 2>&1 &
   echo $! > "$state/goaws.pid"
   for _ in $(seq 50); do
     (echo > /dev/tcp/127.0.0.1/$goaws_port) 2>/dev/null && break
@@ -100,17 +115,26 @@ CONF
   done
   (echo > /dev/tcp/127.0.0.1/$goaws_port) 2>/dev/null || die "goaws did not start: $(tail -5 $state/goaws.log)"
 
+  for _ in $(seq 50); do [ -s "$state/redis.pid" ] && break; sleep 0.1; done
+  # The process IDs are for the fault tests, which freeze and thaw the servers.
   cat > "$state/env" <<ENV
-export SHOP_TEST_PG_PRIMARY='postgres://shop@127.0.0.1:$pg_primary_port/shop?sslmode=disable'
-export SHOP_TEST_PG_REPLICA='postgres://shop@127.0.0.1:$pg_replica_port/shop?sslmode=disable'
-export SHOP_TEST_REDIS='127.0.0.1:$redis_port'
-export SHOP_TEST_AWS_ENDPOINT='http://127.0.0.1:$goaws_port'
+export ${prefix}_PG_PRIMARY='postgres://shop@127.0.0.1:$pg_primary_port/shop?sslmode=disable'
+export ${prefix}_PG_REPLICA='postgres://shop@127.0.0.1:$pg_replica_port/shop?sslmode=disable'
+export ${prefix}_REDIS='127.0.0.1:$redis_port'
+export ${prefix}_AWS_ENDPOINT='http://127.0.0.1:$goaws_port'
+export ${prefix}_PG_PRIMARY_PID='$(head -1 "$pgdata/primary/postmaster.pid")'
+export ${prefix}_PG_REPLICA_PID='$(head -1 "$pgdata/replica/postmaster.pid")'
+export ${prefix}_REDIS_PID='$(cat "$state/redis.pid")'
 ENV
-  echo "services: started (PostgreSQL $pg_primary_port + replica $pg_replica_port, redis $redis_port, goaws $goaws_port); env in $state/env"
+  echo "services: $set_name set started (PostgreSQL $pg_primary_port + replica $pg_replica_port, redis $redis_port, goaws $goaws_port); env in $state/env"
 }
 
 stop_pid() { # name pid
   [ -n "$2" ] || return 0
+  # A fault test that died may have left it frozen: thaw it and its children first.
+  local child
+  for child in $(cat /proc/"$2"/task/*/children 2>/dev/null); do kill -CONT "$child" 2>/dev/null || true; done
+  kill -CONT "$2" 2>/dev/null || true
   kill "$2" 2>/dev/null || return 0
   for _ in $(seq 50); do kill -0 "$2" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$2" 2>/dev/null || true
@@ -129,7 +153,7 @@ stop() {
     rm -rf "$pgdata"
   fi
   rm -f "$state"/{env,pgdata,pgbin,*.pid,*.log,goaws.yaml}
-  echo "services: stopped"
+  echo "services: $set_name set stopped"
 }
 
 case "${1:-}" in

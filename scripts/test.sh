@@ -4,11 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/services.sh stop >/dev/null # whatever an interrupted run left behind
+# The tests' services, and a second set the fault tests freeze and thaw.
+stop() { bash scripts/services.sh stop; SERVICES_SET=faults bash scripts/services.sh stop; }
+stop >/dev/null # whatever an interrupted run left behind
+trap stop EXIT
 bash scripts/services.sh start
-trap 'bash scripts/services.sh stop' EXIT
+SERVICES_SET=faults bash scripts/services.sh start
 # shellcheck disable=SC1091
 . .services/env
+# shellcheck disable=SC1091
+. .services-faults/env
 go test -count=1 -timeout 20m "$@" ./...
 # A short run of every fuzz test; make fuzz runs them longer.
 bash scripts/fuzz.sh

@@ -102,14 +102,13 @@ func serve(log *slog.Logger) error {
 		defer rdb.Close()
 	}
 
-	const queryTimeout = 3 * time.Second
 	dbs := &shop.Databases{Primary: primary, Replica: replica, MaxLag: cfg.ReplicaMaxLag, Log: log}
-	cache := &shop.Cache{Client: rdb, TTL: cfg.CacheTTL, Jitter: cfg.CacheJitter, Timeout: 100 * time.Millisecond, Log: log}
+	cache := &shop.Cache{Client: rdb, TTL: cfg.CacheTTL, Jitter: cfg.CacheJitter, Log: log}
 	relay := &shop.Relay{DB: primary, Publisher: sns.NewFromConfig(aws), TopicARN: cfg.EventsTopicARN, Log: log,
 		Interval: 500 * time.Millisecond, MaxBackoff: 30 * time.Second, PublishTimeout: 5 * time.Second}
-	orders := &shop.Orders{DB: dbs, QueryTimeout: queryTimeout}
+	orders := &shop.Orders{DB: dbs, QueryTimeout: shop.DefaultWriteTimeout}
 	server := &shop.Server{
-		Catalog: &shop.Catalog{DB: dbs, Cache: cache, QueryTimeout: queryTimeout},
+		Catalog: &shop.Catalog{DB: dbs, Cache: cache, QueryTimeout: shop.DefaultReadTimeout},
 		Orders:  orders,
 		Relay:   relay, DB: dbs, Cache: cache, Log: log, AdminToken: cfg.AdminToken,
 		Static: staticFiles(),
@@ -180,19 +179,19 @@ func serve(log *slog.Logger) error {
 // AWS, or from URLs locally.
 func pools(ctx context.Context, cfg shop.Config, secrets pg.SecretReader) (primary, replica *pgxpool.Pool, err error) {
 	if cfg.DatabaseURL != "" {
-		if primary, err = pgxpool.New(ctx, cfg.DatabaseURL); err != nil {
+		if primary, err = pg.OpenURL(ctx, cfg.DatabaseURL, pg.ServiceLimits); err != nil {
 			return nil, nil, err
 		}
 		if cfg.ReplicaURL != "" {
-			replica, err = pgxpool.New(ctx, cfg.ReplicaURL)
+			replica, err = pg.OpenURL(ctx, cfg.ReplicaURL, pg.ServiceLimits)
 		}
 		return primary, replica, err
 	}
-	if primary, err = pg.OpenFromSecret(ctx, secrets, cfg.DBSecretARN, cfg.DBWriterHost, pg.VerifyFull, 10); err != nil {
+	if primary, err = pg.OpenFromSecret(ctx, secrets, cfg.DBSecretARN, cfg.DBWriterHost, pg.VerifyFull, 10, pg.ServiceLimits); err != nil {
 		return nil, nil, err
 	}
 	if cfg.DBReaderHost != "" {
-		replica, err = pg.OpenFromSecret(ctx, secrets, cfg.DBSecretARN, cfg.DBReaderHost, pg.VerifyCA, 10)
+		replica, err = pg.OpenFromSecret(ctx, secrets, cfg.DBSecretARN, cfg.DBReaderHost, pg.VerifyCA, 10, pg.ServiceLimits)
 	}
 	return primary, replica, err
 }
@@ -203,7 +202,7 @@ func redisClient(ctx context.Context, cfg shop.Config, secrets pg.SecretReader) 
 	if cfg.RedisAddr == "" {
 		return nil, nil
 	}
-	opts := &redis.Options{Addr: cfg.RedisAddr, DialTimeout: time.Second, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond, PoolSize: 32}
+	opts := shop.RedisOptions(cfg.RedisAddr)
 	if cfg.RedisTLS {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}

@@ -70,8 +70,8 @@ func businessRow(cfg config.Config, s *Stacks) ops.Row {
 	return ops.Row{Title: "The shop: business metrics", Graphs: []ops.Graph{
 		{Title: "Orders placed", Metrics: []awscloudwatch.IMetric{service(emf.OrdersPlaced, five, "Sum")}},
 		{Title: "Cache hit ratio (%)", Metrics: []awscloudwatch.IMetric{hitRatio}},
-		{Title: "Outbox: events waiting / oldest (s)", Metrics: []awscloudwatch.IMetric{
-			service(emf.OutboxBacklog, five, "Maximum"), service(emf.OutboxOldestAge, five, "Maximum")}},
+		{Title: "Outbox: events waiting / oldest (s) / parked", Metrics: []awscloudwatch.IMetric{
+			service(emf.OutboxBacklog, five, "Maximum"), service(emf.OutboxOldestAge, five, "Maximum"), service(emf.OutboxParked, five, "Maximum")}},
 		{Title: "Order events processed, per consumer", Metrics: processed},
 		{Title: "Order events failed / stock shortages", Metrics: append(failed, metric("inventory", emf.StockShortages, five))},
 		{Title: "Daily report: orders / revenue", Metrics: []awscloudwatch.IMetric{

@@ -42,6 +42,10 @@ func (w *Web) addAlarms(props Props) {
 	// No data means no instance running, which the alarms above already say.
 	w.OutboxStuck = w.alarm("OutboxStuck", w.BusinessMetric(emf.OutboxOldestAge, five, "Maximum"), outboxStuckSeconds, 3,
 		fmt.Sprintf("An order event has waited over %d s in the outbox for 15 minutes: the relay cannot publish to SNS (its log says why); nothing is lost, the consumers are behind", outboxStuckSeconds))
+	// A parked row is an order event the relay gave up on while others went out:
+	// it is kept in the outbox, but no consumer will see it until someone looks.
+	w.alarm("OutboxParked", w.BusinessMetric(emf.OutboxParked, five, "Maximum"), 0, 1,
+		"An order event is parked in the outbox: it failed to publish while other events went out. Read outbox.last_error, fix the row, then redrive it (README: Failure behaviour)")
 	w.alarm("FleetAtMaxCapacity", w.InService(five, "Minimum"), float64(props.MaxCapacity)-0.5, 3,
 		fmt.Sprintf("The fleet has run at its maximum of %d instances for 15 minutes: raise web.maxCapacity or look for the bottleneck", props.MaxCapacity))
 }

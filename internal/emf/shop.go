@@ -10,6 +10,7 @@ const (
 	CacheMisses     = "CacheMisses"     // product reads that went to the database
 	OutboxBacklog   = "OutboxBacklog"   // order events not yet published to SNS
 	OutboxOldestAge = "OutboxOldestAge" // seconds the oldest of them has waited
+	OutboxParked    = "OutboxParked"    // events parked after failing while others went out
 
 	// Recorded by each consumer (Service=inventory, notifications, analytics) per batch.
 	MessagesProcessed = "MessagesProcessed" // handled, or skipped as done before

@@ -1,6 +1,8 @@
 // Package pg opens PostgreSQL connection pools the way every part of the shop needs
-// them: credentials from the RDS secret, TLS verified against the RDS certificate
-// authorities, and timeouts on connecting.
+// them: credentials from the RDS secret, read again for every new connection so a
+// rotation never locks a client out; TLS verified against the RDS certificate
+// authorities; and limits on every session (statement, lock and idle-transaction
+// timeouts), so one stuck query or lock cannot hold a client for long.
 package pg
 
 import (
@@ -14,10 +16,13 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/singleflight"
 )
 
 // rdsCABundle holds the public CA certificates of Amazon RDS (scripts/rds-ca-bundle.sh).
@@ -49,6 +54,52 @@ type Config struct {
 	TLS      TLS
 	// MaxConns caps the pool; a Lambda wants 1 or 2, the service more.
 	MaxConns int32
+	// Limits bound every session of the pool.
+	Limits Limits
+	// Credentials, when set, give the user and password of each new connection,
+	// instead of User and Password: see SecretSource.
+	Credentials func(ctx context.Context) (user, password string, err error)
+}
+
+// Limits bound what one session may do; PostgreSQL ends a statement, a lock wait
+// or an idle transaction that goes beyond them (SQLSTATE 57014, 55P03, 25P03).
+// Zero leaves the server's setting.
+type Limits struct {
+	Statement         time.Duration // statement_timeout
+	Lock              time.Duration // lock_timeout
+	IdleInTransaction time.Duration // idle_in_transaction_session_timeout
+}
+
+// The limits of each kind of client. A request of the service has about a second
+// to live; a consumer gives a message a few seconds; the daily report reads a
+// day of orders; a migration waits for no statement, but never queues behind a
+// long transaction for more than a few seconds (an ALTER TABLE waiting for its
+// lock would block every query behind it).
+var (
+	ServiceLimits   = Limits{Statement: 5 * time.Second, Lock: time.Second, IdleInTransaction: 10 * time.Second}
+	ConsumerLimits  = Limits{Statement: 10 * time.Second, Lock: 2 * time.Second, IdleInTransaction: 10 * time.Second}
+	ReportLimits    = Limits{Statement: 5 * time.Minute, Lock: time.Second, IdleInTransaction: time.Minute}
+	MigrationLimits = Limits{Statement: 0, Lock: 5 * time.Second, IdleInTransaction: time.Minute}
+)
+
+// params are the limits as run-time parameters of the connection.
+func (l Limits) params() map[string]string {
+	p := map[string]string{}
+	for name, d := range map[string]time.Duration{
+		"statement_timeout": l.Statement, "lock_timeout": l.Lock, "idle_in_transaction_session_timeout": l.IdleInTransaction,
+	} {
+		if d > 0 {
+			p[name] = strconv.FormatInt(d.Milliseconds(), 10)
+		}
+	}
+	return p
+}
+
+// Tune applies the limits to a pool's configuration, e.g. one parsed from a URL.
+func (l Limits) Tune(cfg *pgxpool.Config) {
+	for k, v := range l.params() {
+		cfg.ConnConfig.RuntimeParams[k] = v
+	}
 }
 
 // Secret is the JSON document of an RDS secret in Secrets Manager.
@@ -65,24 +116,74 @@ type SecretReader interface {
 	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
 
-// FromSecret builds a Config from the RDS secret named by arn. host overrides the
-// secret's host (the reader name instead of the writer), when not empty.
-func FromSecret(ctx context.Context, sm SecretReader, arn, host string, mode TLS) (Config, error) {
+// readSecret reads and decodes the RDS secret named by arn.
+func readSecret(ctx context.Context, sm SecretReader, arn string) (Secret, error) {
 	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
 	if err != nil {
-		return Config{}, fmt.Errorf("pg: read secret: %w", err)
+		return Secret{}, fmt.Errorf("pg: read secret: %w", err)
 	}
 	if out.SecretString == nil {
-		return Config{}, errors.New("pg: the secret has no string value")
+		return Secret{}, errors.New("pg: the secret has no string value")
 	}
 	var s Secret
 	if err := json.Unmarshal([]byte(*out.SecretString), &s); err != nil {
-		return Config{}, fmt.Errorf("pg: decode secret: %w", err)
+		return Secret{}, fmt.Errorf("pg: decode secret: %w", err)
+	}
+	if s.Username == "" || s.Password == "" {
+		return Secret{}, errors.New("pg: the secret has no username or password")
+	}
+	return s, nil
+}
+
+// SecretSource gives the credentials of an RDS secret to each new connection.
+// It reads the secret for every connection a pool opens (concurrent opens share
+// one read), so a connection opened after a rotation logs in with the new
+// password, with no restart. If Secrets Manager cannot be read, it falls back to
+// the last credentials it read: a rotation needs both to fail at once to lock a
+// client out. Connections already open are not affected by a rotation.
+type SecretSource struct {
+	SM  SecretReader
+	ARN string
+
+	group singleflight.Group
+	mu    sync.Mutex
+	last  Secret
+}
+
+// Read returns the secret as it is now, or as it was last read.
+func (s *SecretSource) Read(ctx context.Context) (Secret, error) {
+	v, err, _ := s.group.Do("", func() (any, error) { return readSecret(ctx, s.SM, s.ARN) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		if s.last.Password != "" {
+			return s.last, nil
+		}
+		return Secret{}, err
+	}
+	s.last = v.(Secret)
+	return s.last, nil
+}
+
+// Credentials is Read for Config.Credentials.
+func (s *SecretSource) Credentials(ctx context.Context) (user, password string, err error) {
+	secret, err := s.Read(ctx)
+	return secret.Username, secret.Password, err
+}
+
+// FromSecret builds a Config from the RDS secret named by arn, whose every new
+// connection reads the secret again. host overrides the secret's host (the
+// reader name instead of the writer), when not empty.
+func FromSecret(ctx context.Context, sm SecretReader, arn, host string, mode TLS) (Config, error) {
+	source := &SecretSource{SM: sm, ARN: arn}
+	s, err := source.Read(ctx)
+	if err != nil {
+		return Config{}, err
 	}
 	if host == "" {
 		host = s.Host
 	}
-	return Config{Host: host, Port: s.Port, Database: s.DBName, User: s.Username, Password: s.Password, TLS: mode}, nil
+	return Config{Host: host, Port: s.Port, Database: s.DBName, User: s.Username, TLS: mode, Credentials: source.Credentials}, nil
 }
 
 // Open returns a pool for c; it does not connect until first used.
@@ -103,6 +204,17 @@ func Open(ctx context.Context, c Config) (*pgxpool.Pool, error) {
 		cfg.MaxConns = c.MaxConns
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
+	c.Limits.Tune(cfg)
+	if c.Credentials != nil {
+		cfg.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
+			user, password, err := c.Credentials(ctx)
+			if err != nil {
+				return err
+			}
+			cc.User, cc.Password = user, password
+			return nil
+		}
+	}
 	switch c.TLS {
 	case VerifyFull, VerifyCA:
 		tlsConfig, err := tlsFor(c.Host, c.TLS)
@@ -147,12 +259,24 @@ func tlsFor(host string, mode TLS) (*tls.Config, error) {
 }
 
 // OpenFromSecret is FromSecret then Open: a pool of at most maxConns connections to
-// host (or the secret's host) as the secret's user. A Lambda wants 1 or 2.
-func OpenFromSecret(ctx context.Context, sm SecretReader, arn, host string, mode TLS, maxConns int32) (*pgxpool.Pool, error) {
+// host (or the secret's host) as the secret's user, each session within limits.
+// A Lambda wants 1 or 2.
+func OpenFromSecret(ctx context.Context, sm SecretReader, arn, host string, mode TLS, maxConns int32, limits Limits) (*pgxpool.Pool, error) {
 	c, err := FromSecret(ctx, sm, arn, host, mode)
 	if err != nil {
 		return nil, err
 	}
-	c.MaxConns = maxConns
+	c.MaxConns, c.Limits = maxConns, limits
 	return Open(ctx, c)
+}
+
+// OpenURL opens a pool on a connection URL (the local run and tests), each
+// session within limits.
+func OpenURL(ctx context.Context, url string, limits Limits) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("pg: %w", err)
+	}
+	limits.Tune(cfg)
+	return pgxpool.NewWithConfig(ctx, cfg)
 }

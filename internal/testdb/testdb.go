@@ -25,7 +25,7 @@ func Env(t testing.TB, name string) string {
 	t.Helper()
 	v := os.Getenv(name)
 	if v == "" {
-		t.Fatalf("%s is not set: run the integration tests with `make test`, or start the local services with `bash scripts/services.sh start && . .services/env`", name)
+		t.Fatalf("%s is not set: run the integration tests with `make test` (or `make faults`), or start the local services with `bash scripts/services.sh start && . .services/env` (SERVICES_SET=faults and .services-faults/env for the fault tests)", name)
 	}
 	return v
 }
@@ -39,12 +39,23 @@ type DB struct {
 	PrimaryURL, ReplicaURL string
 }
 
-// New creates a database, applies the migrations and drops it when the test ends.
-func New(t testing.TB) *DB {
+// The sets of local services scripts/services.sh starts: the tests', and the one
+// the fault tests freeze and thaw, so no other test sees their faults.
+const (
+	TestSet  = "SHOP_TEST"
+	FaultSet = "SHOP_FAULT"
+)
+
+// New creates a database on the tests' services, applies the migrations and drops
+// it when the test ends.
+func New(t testing.TB) *DB { return NewIn(t, TestSet) }
+
+// NewIn is New on a set of services: TestSet or FaultSet.
+func NewIn(t testing.TB, set string) *DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	primaryURL, replicaURL := Env(t, "SHOP_TEST_PG_PRIMARY"), Env(t, "SHOP_TEST_PG_REPLICA")
+	primaryURL, replicaURL := Env(t, set+"_PG_PRIMARY"), Env(t, set+"_PG_REPLICA")
 
 	admin, err := pgx.Connect(ctx, primaryURL)
 	if err != nil {

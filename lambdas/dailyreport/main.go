@@ -33,7 +33,7 @@ func main() {
 		os.Exit(1)
 	}
 	// The reader name is a CNAME the RDS certificate does not name: verify the chain.
-	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_READER_HOST"), pg.VerifyCA, 1)
+	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_READER_HOST"), pg.VerifyCA, 1, pg.ReportLimits)
 	if err != nil {
 		log.Error("database", slog.String("error", err.Error()))
 		os.Exit(1)

@@ -44,7 +44,7 @@ func migrate(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("aws config: %w", err)
 	}
-	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), "", pg.VerifyFull, 1)
+	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), "", pg.VerifyFull, 1, pg.MigrationLimits)
 	if err != nil {
 		return 0, err
 	}

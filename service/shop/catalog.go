@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -57,13 +58,15 @@ const catalogVersion = "catalog:version"
 func (c *Catalog) Product(ctx context.Context, id int64) (Product, error) {
 	var p Product
 	err := c.cached(ctx, productKey(id), &p, func(ctx context.Context) (any, error) {
-		var p Product
-		err := c.DB.Reader().QueryRow(ctx, `SELECT id, sku, name, price_cents, updated_at FROM products WHERE id = $1`, id).
-			Scan(&p.ID, &p.SKU, &p.Name, &p.PriceCents, &p.UpdatedAt)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, ErrNotFound
-		}
-		return p, err
+		return Read(ctx, c.DB, func(ctx context.Context, db *pgxpool.Pool) (any, error) {
+			var p Product
+			err := db.QueryRow(ctx, `SELECT id, sku, name, price_cents, updated_at FROM products WHERE id = $1`, id).
+				Scan(&p.ID, &p.SKU, &p.Name, &p.PriceCents, &p.UpdatedAt)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil, ErrNotFound
+			}
+			return p, err
+		})
 	})
 	return p, err
 }
@@ -78,24 +81,30 @@ func (c *Catalog) Products(ctx context.Context, after int64, limit int) (Page, e
 	var page Page
 	key := fmt.Sprintf("products:v%s:after:%d:limit:%d", version, after, limit)
 	err := c.cached(ctx, key, &page, func(ctx context.Context) (any, error) {
-		rows, err := c.DB.Reader().Query(ctx, `SELECT id, sku, name, price_cents, updated_at FROM products WHERE id > $1 ORDER BY id LIMIT $2`, after, limit+1)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		page := Page{Products: []Product{}}
-		for rows.Next() {
-			var p Product
-			if err := rows.Scan(&p.ID, &p.SKU, &p.Name, &p.PriceCents, &p.UpdatedAt); err != nil {
+		return Read(ctx, c.DB, func(ctx context.Context, db *pgxpool.Pool) (any, error) {
+			rows, err := db.Query(ctx, `SELECT id, sku, name, price_cents, updated_at FROM products WHERE id > $1 ORDER BY id LIMIT $2`, after, limit+1)
+			if err != nil {
 				return nil, err
 			}
-			page.Products = append(page.Products, p)
-		}
-		if len(page.Products) > limit {
-			page.Products = page.Products[:limit]
-			page.Next = strconv.FormatInt(page.Products[limit-1].ID, 10)
-		}
-		return page, rows.Err()
+			page := Page{Products: []Product{}}
+			for rows.Next() {
+				var p Product
+				if err := rows.Scan(&p.ID, &p.SKU, &p.Name, &p.PriceCents, &p.UpdatedAt); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				page.Products = append(page.Products, p)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+			if len(page.Products) > limit {
+				page.Products = page.Products[:limit]
+				page.Next = strconv.FormatInt(page.Products[limit-1].ID, 10)
+			}
+			return page, nil
+		})
 	})
 	return page, err
 }

@@ -14,6 +14,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// The request budgets. A write that the primary cannot take within
+// DefaultWriteTimeout answers 503 with Retry-After, well inside the API's and the
+// client's patience; a read may take longer, since it can go on elsewhere: a
+// replica that does not answer within DefaultReplicaTimeout is left for the
+// primary.
+const (
+	DefaultWriteTimeout   = 1500 * time.Millisecond
+	DefaultReadTimeout    = 3 * time.Second
+	DefaultReplicaTimeout = 500 * time.Millisecond
+)
+
 // Databases routes queries: writes and read-your-own-write to the primary, other
 // reads to the replicas while they are reachable and not lagging beyond a bound.
 type Databases struct {
@@ -22,7 +33,9 @@ type Databases struct {
 	Replica *pgxpool.Pool
 	// MaxLag is how far behind the primary a replica may be and still serve reads.
 	MaxLag time.Duration
-	Log    *slog.Logger
+	// ReplicaTimeout bounds a read's try on the replica (0: DefaultReplicaTimeout).
+	ReplicaTimeout time.Duration
+	Log            *slog.Logger
 
 	replicaOK atomic.Bool
 	lag       atomic.Int64 // nanoseconds, last measured
@@ -34,6 +47,35 @@ func (d *Databases) Reader() *pgxpool.Pool {
 		return d.Replica
 	}
 	return d.Primary
+}
+
+// Read runs read on the reader. When the replica fails to answer, or answers
+// later than ReplicaTimeout, it is taken out of use (the watcher brings it back)
+// and read runs again on the primary, so losing a replica fails no read.
+func Read[T any](ctx context.Context, d *Databases, read func(context.Context, *pgxpool.Pool) (T, error)) (T, error) {
+	db := d.Reader()
+	if db == d.Primary {
+		return read(ctx, db)
+	}
+	timeout := d.ReplicaTimeout
+	if timeout <= 0 {
+		timeout = DefaultReplicaTimeout
+	}
+	tryCtx, cancel := context.WithTimeout(ctx, timeout)
+	v, err := read(tryCtx, db)
+	cancel()
+	if err == nil || !Unavailable(err) || ctx.Err() != nil {
+		return v, err
+	}
+	d.replicaDown(err)
+	return read(ctx, d.Primary)
+}
+
+// replicaDown takes the replica out of use after a read failed on it.
+func (d *Databases) replicaDown(err error) {
+	if d.replicaOK.Swap(false) {
+		d.Log.Warn("replica out of use after a failed read: reads go to the primary", slog.String("error", err.Error()))
+	}
 }
 
 // ReplicaState reports whether reads use the replica, and its last lag.

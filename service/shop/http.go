@@ -208,11 +208,12 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	replica, _ := s.DB.ReplicaState()
 	cacheUp, _, _ := s.Cache.Stats()
 	backlog, _, backlogErr := s.Relay.Backlog(ctx)
+	parked, parkedErr := s.Relay.Parked(ctx)
 	report := map[string]any{
 		"primary": primaryUp,
 		"replica": replica,
 		"cache":   cacheUp,
-		"outbox":  map[string]any{"publishing": !s.Relay.Failing(), "readable": backlogErr == nil, "backlog": backlog},
+		"outbox":  map[string]any{"publishing": !s.Relay.Failing(), "readable": backlogErr == nil && parkedErr == nil, "backlog": backlog, "parked": parked},
 	}
 	status := http.StatusOK
 	if !primaryUp {

@@ -60,10 +60,15 @@ func (r *Reporter) Report(ctx context.Context) error {
 	r.orders, r.hits, r.misses = orders, hits, misses
 
 	backlog, oldest, err := r.Relay.Backlog(ctx)
+	var parked int64
+	if err == nil {
+		parked, err = r.Relay.Parked(ctx)
+	}
 	if err == nil {
 		metrics = append(metrics,
 			emf.Metric{Name: emf.OutboxBacklog, Unit: emf.Count, Value: float64(backlog)},
-			emf.Metric{Name: emf.OutboxOldestAge, Unit: emf.Seconds, Value: oldest.Seconds()})
+			emf.Metric{Name: emf.OutboxOldestAge, Unit: emf.Seconds, Value: oldest.Seconds()},
+			emf.Metric{Name: emf.OutboxParked, Unit: emf.Count, Value: float64(parked)})
 	} else {
 		err = fmt.Errorf("outbox backlog: %w", err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/example/scalable-web/internal/orderevents"
+	"github.com/example/scalable-web/internal/pg"
 	"github.com/example/scalable-web/internal/testdb"
 )
 
@@ -51,20 +52,32 @@ type options struct {
 	maxLag      time.Duration
 	cacheTTL    time.Duration
 	awsEndpoint string // default: goaws
+	// faults wires the shop as main does (its pools' limits, its timeouts and
+	// cache client) to the fault set of local services, which tests freeze.
+	faults bool
 }
 
 func newShop(t *testing.T, o options) *shopUnderTest {
 	t.Helper()
-	db := testdb.New(t)
+	set := testdb.TestSet
+	if o.faults {
+		set = testdb.FaultSet
+	}
+	db := testdb.NewIn(t, set)
 	db.Exec(t, `INSERT INTO products (sku, name, price_cents) SELECT 'SKU-' || n, 'product ' || n, 100 * n FROM generate_series(1, 50) n`)
 	db.WaitForReplica(t)
 
 	addr := o.redisAddr
 	if addr == "" {
-		addr = testdb.Env(t, "SHOP_TEST_REDIS")
+		addr = testdb.Env(t, set+"_REDIS")
 	}
 	// Each test gets an empty cache of its own: Redis database 1, flushed.
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DB: 1, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	redisOptions := &redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1}
+	if o.faults {
+		redisOptions = RedisOptions(addr)
+	}
+	redisOptions.DB = 1
+	rdb := redis.NewClient(redisOptions)
 	t.Cleanup(func() { rdb.Close() })
 	if o.redisAddr == "" {
 		if err := rdb.FlushDB(context.Background()).Err(); err != nil {
@@ -85,22 +98,39 @@ func newShop(t *testing.T, o options) *shopUnderTest {
 		o.cacheTTL = time.Minute
 	}
 	s := &shopUnderTest{db: db}
-	s.dbs = &Databases{Primary: db.Primary, Replica: replica, MaxLag: o.maxLag, Log: quiet}
+	primary := db.Primary
+	readTimeout, writeTimeout, cacheTimeout := 5*time.Second, 5*time.Second, 200*time.Millisecond
+	if o.faults {
+		primary, replica = servicePool(t, db.PrimaryURL), servicePool(t, db.ReplicaURL)
+		readTimeout, writeTimeout, cacheTimeout = DefaultReadTimeout, DefaultWriteTimeout, 0
+	}
+	s.dbs = &Databases{Primary: primary, Replica: replica, MaxLag: o.maxLag, Log: quiet}
 	if replica != nil {
 		s.dbs.checkReplica(context.Background())
 	}
-	s.cache = &Cache{Client: rdb, TTL: o.cacheTTL, Timeout: 200 * time.Millisecond, Log: quiet}
+	s.cache = &Cache{Client: rdb, TTL: o.cacheTTL, Timeout: cacheTimeout, Log: quiet}
 	snsClient, _ := localAWS(t, o.awsEndpoint)
-	s.relay = &Relay{DB: db.Primary, Publisher: snsClient, TopicARN: "arn:aws:sns:us-east-1:100010001000:none", Log: quiet,
+	s.relay = &Relay{DB: primary, Publisher: snsClient, TopicARN: "arn:aws:sns:us-east-1:100010001000:none", Log: quiet,
 		Interval: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, PublishTimeout: 2 * time.Second}
 	s.server = &Server{
-		Catalog: &Catalog{DB: s.dbs, Cache: s.cache, QueryTimeout: 5 * time.Second},
-		Orders:  &Orders{DB: s.dbs, QueryTimeout: 5 * time.Second},
+		Catalog: &Catalog{DB: s.dbs, Cache: s.cache, QueryTimeout: readTimeout},
+		Orders:  &Orders{DB: s.dbs, QueryTimeout: writeTimeout},
 		Relay:   s.relay, DB: s.dbs, Cache: s.cache, Log: quiet, AdminToken: "secret-admin-token",
 	}
 	s.http = httptest.NewServer(s.server.Handler())
 	t.Cleanup(s.http.Close)
 	return s
+}
+
+// servicePool is a pool as main opens it: with the service's session limits.
+func servicePool(t *testing.T, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pg.OpenURL(context.Background(), url, pg.ServiceLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 func localAWS(t *testing.T, endpoint string) (*sns.Client, *sqs.Client) {
