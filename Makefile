@@ -25,7 +25,7 @@ ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.10
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps synth synth-all cost test fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps synth synth-all cost test faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -52,6 +52,9 @@ cost: synth-all ## estimate each stage's monthly cost from the synthesized templ
 
 test: deps ## every test: unit, integration (local PostgreSQL + replica, Redis, goaws), templates
 	bash scripts/test.sh
+
+faults: deps ## the fault suite alone (also part of make test): frozen cache, replica and primary, SNS down, rotated password, poison outbox row, a message stuck on a lock, bad input
+	FAULTS=only bash scripts/test.sh
 
 fuzz: ## run every Go fuzz test for FUZZTIME each (default 1m); crashes land in testdata/fuzz: commit them
 	FUZZTIME=$${FUZZTIME:-1m} bash scripts/fuzz.sh

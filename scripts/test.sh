@@ -14,6 +14,11 @@ SERVICES_SET=faults bash scripts/services.sh start
 . .services/env
 # shellcheck disable=SC1091
 . .services-faults/env
+# make faults runs only the fault suite: FAULTS=only.
+if [ "${FAULTS:-}" = only ]; then
+  go test -count=1 -timeout 10m -run '^TestFault' -v ./internal/... ./lambdas/... ./service/... | grep -E '^(=== RUN|--- |\s+\w+_test\.go:[0-9]+: |ok|FAIL|PASS)'
+  exit "${PIPESTATUS[0]}"
+fi
 go test -count=1 -timeout 20m "$@" ./...
 # A short run of every fuzz test; make fuzz runs them longer.
 bash scripts/fuzz.sh

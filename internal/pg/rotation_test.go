@@ -61,10 +61,10 @@ func loginRole(t *testing.T, db *testdb.DB) (name, password string) {
 	return name, password
 }
 
-// TestRotationWithoutRestart changes the role's password in the middle of a run,
+// TestFaultPasswordRotated changes the role's password in the middle of a run,
 // as a Secrets Manager rotation does, and checks that the pool keeps working: the
 // connections it had stay, and every new one logs in with the new password.
-func TestRotationWithoutRestart(t *testing.T) {
+func TestFaultPasswordRotated(t *testing.T) {
 	db := testdb.New(t)
 	role, password := loginRole(t, db)
 	u, _ := url.Parse(db.PrimaryURL)

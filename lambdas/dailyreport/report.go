@@ -120,6 +120,11 @@ func Build(day time.Time, orders int, products []Product) Report {
 		r.Summary = fmt.Sprintf("No orders on %s (%s).", r.Date, r.TimeZone)
 		return r
 	}
+	if len(products) == 0 {
+		// Orders whose lines or products are gone (or not yet replicated).
+		r.Summary = fmt.Sprintf("%d orders on %s (%s), with no product lines to report.", r.Orders, r.Date, r.TimeZone)
+		return r
+	}
 	best := products[0]
 	r.Summary = fmt.Sprintf("Sold %d %s on %s (%s): %d items in %d orders, $%d.%02d in all.",
 		best.Units, best.Name, r.Date, r.TimeZone, r.Units, r.Orders, r.RevenueCents/100, r.RevenueCents%100)

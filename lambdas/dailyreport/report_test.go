@@ -91,6 +91,16 @@ func TestEmptyDaySaysSo(t *testing.T) {
 	}
 }
 
+// TestOrdersWithoutProductLinesDoNotPanic: orders counted but no product rows
+// (lines not yet replicated, or products gone) still make a report.
+func TestOrdersWithoutProductLinesDoNotPanic(t *testing.T) {
+	job := Job{Sales: &fixedSales{orders: 3}, Store: memoryStore{}, Notifier: &memoryNotifier{}, Zone: time.UTC, Log: quiet}
+	r, err := job.Run(context.Background(), Request{Date: "2026-11-01"})
+	if err != nil || r.Summary != "3 orders on 2026-11-01 (UTC), with no product lines to report." {
+		t.Errorf("got %q, %v", r.Summary, err)
+	}
+}
+
 func TestBadDateIsRefused(t *testing.T) {
 	job := Job{Sales: &fixedSales{}, Store: memoryStore{}, Notifier: &memoryNotifier{}, Zone: time.UTC, Log: quiet}
 	if _, err := job.Run(context.Background(), Request{Date: "22/11/2026"}); err == nil || !strings.Contains(err.Error(), "want YYYY-MM-DD") {

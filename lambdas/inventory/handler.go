@@ -18,6 +18,7 @@ const (
 	Applied   Outcome = "applied"   // stock changed
 	Duplicate Outcome = "duplicate" // seen before: nothing changed
 	Shortage  Outcome = "shortage"  // not enough stock: recorded, nothing changed
+	Cancelled Outcome = "cancelled" // the order's cancellation came first: nothing taken
 )
 
 // Stock applies an order event to the stock, exactly once per event ID.

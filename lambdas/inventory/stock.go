@@ -34,6 +34,10 @@ func (s PostgresStock) Apply(ctx context.Context, e orderevents.Event) (outcome 
 			_ = tx.Rollback(ctx)
 		}
 	}()
+	// One order's events apply one at a time, whatever the order they arrive in.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, e.OrderID); err != nil {
+		return "", fmt.Errorf("lock order: %w", err)
+	}
 	tag, err := tx.Exec(ctx, `INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, consumer, e.EventID)
 	if err != nil {
 		return "", fmt.Errorf("record event: %w", err)
@@ -81,6 +85,13 @@ func Wants(lines []orderevents.Line) []Want {
 }
 
 func take(ctx context.Context, tx pgx.Tx, e orderevents.Event) (Outcome, error) {
+	var cancelled bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM order_cancellations WHERE order_id = $1)`, e.OrderID).Scan(&cancelled); err != nil {
+		return "", fmt.Errorf("check cancellation: %w", err)
+	}
+	if cancelled {
+		return Cancelled, nil // its cancellation came first: take nothing
+	}
 	wants := Wants(e.Lines)
 	if _, err := tx.Exec(ctx, "SAVEPOINT take"); err != nil {
 		return "", err
@@ -118,6 +129,9 @@ func take(ctx context.Context, tx pgx.Tx, e orderevents.Event) (Outcome, error) 
 }
 
 func giveBack(ctx context.Context, tx pgx.Tx, e orderevents.Event) (Outcome, error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO order_cancellations (order_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, e.OrderID, e.EventID); err != nil {
+		return "", fmt.Errorf("record cancellation: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO stock_movements (event_id, order_id, product_id, delta)
 		SELECT $1, order_id, product_id, -sum(delta) FROM stock_movements
 		WHERE order_id = $2 GROUP BY order_id, product_id HAVING sum(delta) <> 0`, e.EventID, e.OrderID); err != nil {

@@ -16,7 +16,7 @@ import (
 // network errors, host and user names.
 var leaks = []string{"Go struct", "shop.", "OrderRequest", "LineRequest", "int64", "pgx", "pgconn", "SQLSTATE", "dial tcp", "127.0.0.1", "user=", "password"}
 
-func TestStrictQuietOrderRequests(t *testing.T) {
+func TestFaultBadInput(t *testing.T) {
 	s := newShop(t, options{})
 	good := `{"customerEmail":"a@example.com","lines":[{"productId":1,"quantity":1}]}`
 	for _, tt := range []struct {

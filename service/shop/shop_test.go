@@ -341,9 +341,9 @@ func TestBadInputIs400AndWritesNothing(t *testing.T) {
 	}
 }
 
-// TestOutboxSurvivesPublisherOutage places an order while SNS is unreachable, then
+// TestFaultSNSDown places an order while SNS is unreachable, then
 // brings SNS (goaws) back and checks the event reaches the inventory queue.
-func TestOutboxSurvivesPublisherOutage(t *testing.T) {
+func TestFaultSNSDown(t *testing.T) {
 	s := newShop(t, options{awsEndpoint: "http://127.0.0.1:1"})
 	var order Order
 	if code := s.do(t, "POST", "/api/orders", `{"customerEmail":"a@example.com","lines":[{"productId":3,"quantity":1}]}`, nil, &order); code != 201 {
