@@ -4,15 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"slices"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/example/scalable-web/internal/pg"
 	"github.com/example/scalable-web/internal/sqstest"
@@ -93,37 +89,12 @@ func withProduct(t *testing.T, body string, product int64, quantity int) string 
 	return string(b)
 }
 
-// rotatingSecret is Secrets Manager holding the RDS secret of one role, whose
-// password the test rotates.
-type rotatingSecret struct {
-	mu     sync.Mutex
-	secret pg.Secret
-}
-
-func (r *rotatingSecret) GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b, _ := json.Marshal(r.secret)
-	s := string(b)
-	return &secretsmanager.GetSecretValueOutput{SecretString: &s}, nil
-}
-
 // TestFaultPasswordRotatedBetweenBatches: the consumer's pool, opened from the
 // secret as main opens it, keeps applying batches after the role's password
 // changes and the secret follows, with no restart.
 func TestFaultPasswordRotatedBetweenBatches(t *testing.T) {
 	db, _ := seed(t)
-	role := "inventory_rotation_" + db.Name
-	db.Exec(t, `CREATE ROLE `+role+` LOGIN PASSWORD 'first-password'`)
-	db.Exec(t, `GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO `+role)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		_, _ = db.Primary.Exec(ctx, `REVOKE ALL ON ALL TABLES IN SCHEMA public FROM `+role)
-		_, _ = db.Primary.Exec(ctx, `DROP ROLE IF EXISTS `+role)
-	})
-	u, _ := url.Parse(db.PrimaryURL)
-	port, _ := strconv.Atoi(u.Port())
-	secrets := &rotatingSecret{secret: pg.Secret{Username: role, Password: "first-password", Host: u.Hostname(), Port: port, DBName: db.Name}}
+	secrets := db.LoginRole(t, "inventory_"+db.Name, "SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO")
 	ctx := context.Background()
 	pool, err := pg.OpenFromSecret(ctx, secrets, "arn:aws:secretsmanager:us-east-1:100010001000:secret:inventory", "", pg.Disable, 2, pg.ConsumerLimits)
 	if err != nil {
@@ -142,10 +113,7 @@ func TestFaultPasswordRotatedBetweenBatches(t *testing.T) {
 		}
 	}
 	apply(1)
-	db.Exec(t, `ALTER ROLE `+role+` PASSWORD 'second-password'`)
-	secrets.mu.Lock()
-	secrets.secret.Password = "second-password"
-	secrets.mu.Unlock()
+	secrets.Rotate(t, "second-password")
 	apply(2)     // on the connection the pool had
 	pool.Reset() // the next batch needs a new connection
 	apply(3)

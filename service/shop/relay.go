@@ -2,11 +2,13 @@ package shop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -73,8 +75,16 @@ func (r *Relay) Run(ctx context.Context) {
 	}
 }
 
+// outboxRow is one claimed row of the outbox.
+type outboxRow struct {
+	id          int64
+	payload     []byte
+	traceHeader string
+	attempts    int
+}
+
 // Flush publishes up to one batch of unsent events, fresh ones first in order,
-// and records each failure on its row.
+// and records on each row what became of it.
 func (r *Relay) Flush(ctx context.Context) (sent int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, flushTimeout)
 	defer cancel()
@@ -83,92 +93,117 @@ func (r *Relay) Flush(ctx context.Context) (sent int, err error) {
 		return 0, r.state(fmt.Errorf("begin: %w", err))
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	rows, err := tx.Query(ctx, `SELECT id, payload, coalesce(trace_header, ''), attempts FROM outbox
-		WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY attempts > 0, id LIMIT $1 FOR UPDATE SKIP LOCKED`, relayBatch)
+	batch, err := claim(ctx, tx)
 	if err != nil {
-		return 0, r.state(fmt.Errorf("claim: %w", err))
+		return 0, r.state(err)
 	}
-	type row struct {
-		id          int64
-		payload     []byte
-		traceHeader string
-		attempts    int
-	}
-	var batch []row
-	for rows.Next() {
-		var x row
-		if err := rows.Scan(&x.id, &x.payload, &x.traceHeader, &x.attempts); err != nil {
-			rows.Close()
-			return 0, r.state(err)
-		}
-		batch = append(batch, x)
-	}
-	rows.Close()
-	var (
-		failure  error
-		inARow   int
-		worn     []int64 // failed ParkAfter times: parked if others went out
-		parkNow  []int64 // not an event: parked at once
-		lastErrs = map[int64]string{}
-	)
-	parkAfter := r.ParkAfter
-	if parkAfter <= 0 {
-		parkAfter = DefaultParkAfter
-	}
-	for _, x := range batch {
-		e, err := orderevents.Parse(x.payload)
-		if err != nil {
-			err = fmt.Errorf("outbox row %d: %w", x.id, err)
-			parkNow = append(parkNow, x.id)
-		} else {
-			pctx, cancel := context.WithTimeout(ctx, r.PublishTimeout)
-			var opts []func(*sns.Options)
-			if x.traceHeader != "" {
-				opts = append(opts, orderevents.WithTraceHeader(x.traceHeader))
-			}
-			err = orderevents.Publish(pctx, r.Publisher, r.TopicARN, e, opts...)
-			cancel()
-		}
-		if err != nil {
-			failure, inARow = err, inARow+1
-			lastErrs[x.id] = err.Error()
-			if x.attempts+1 >= parkAfter {
-				worn = append(worn, x.id)
-			}
-			if inARow >= failuresInARow {
-				break
-			}
-			continue
-		}
-		inARow = 0
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1`, x.id); err != nil {
-			return 0, r.state(err)
-		}
-		sent++
-	}
-	for id, msg := range lastErrs {
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, id, msg); err != nil {
-			return 0, r.state(err)
-		}
-	}
-	if sent > 0 {
-		parkNow = append(parkNow, worn...) // others went out: these rows are the problem
-	}
-	if len(parkNow) > 0 {
-		if _, err := tx.Exec(ctx, `UPDATE outbox SET parked_at = now() WHERE id = ANY($1)`, parkNow); err != nil {
-			return 0, r.state(err)
-		}
-		r.Log.Error("outbox rows parked: they failed to publish while others went out; see outbox.last_error, then redrive",
-			slog.Any("ids", parkNow))
+	out := r.publish(ctx, batch)
+	if err := out.record(ctx, tx); err != nil {
+		return 0, r.state(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, r.state(fmt.Errorf("commit: %w", err))
 	}
-	r.sent.Add(int64(sent))
-	if sent > 0 && len(parkNow) > 0 {
-		failure = nil // the topic works; the parked rows are counted and alarmed
+	if len(out.parked) > 0 {
+		r.Log.Error("outbox rows parked: they failed to publish while others went out; see outbox.last_error, then redrive",
+			slog.Any("ids", out.parked))
 	}
-	return sent, r.state(failure)
+	r.sent.Add(int64(len(out.sent)))
+	return len(out.sent), r.state(out.failure())
+}
+
+// claim locks up to one batch of rows to publish: rows that failed before come
+// after the fresh ones, so they hold nothing back.
+func claim(ctx context.Context, tx pgx.Tx) ([]outboxRow, error) {
+	rows, err := tx.Query(ctx, `SELECT id, payload, coalesce(trace_header, ''), attempts FROM outbox
+		WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY attempts > 0, id LIMIT $1 FOR UPDATE SKIP LOCKED`, relayBatch)
+	if err != nil {
+		return nil, fmt.Errorf("claim: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (x outboxRow, err error) {
+		err = row.Scan(&x.id, &x.payload, &x.traceHeader, &x.attempts)
+		return x, err
+	})
+}
+
+// flushOutcome is what became of a batch's rows.
+type flushOutcome struct {
+	sent   []int64
+	failed map[int64]string // last error of each row that failed
+	parked []int64          // not an event, or failed ParkAfter times while others went out
+}
+
+// publish publishes the batch in order, and stops after failuresInARow
+// failures: then the topic, not a row, is failing.
+func (r *Relay) publish(ctx context.Context, batch []outboxRow) flushOutcome {
+	parkAfter := r.ParkAfter
+	if parkAfter <= 0 {
+		parkAfter = DefaultParkAfter
+	}
+	out := flushOutcome{failed: map[int64]string{}}
+	var worn []int64
+	inARow := 0
+	for _, x := range batch {
+		e, err := orderevents.Parse(x.payload)
+		if err != nil {
+			out.parked = append(out.parked, x.id) // it can never be published
+		} else {
+			err = r.publishOne(ctx, e, x.traceHeader)
+		}
+		if err == nil {
+			out.sent, inARow = append(out.sent, x.id), 0
+			continue
+		}
+		out.failed[x.id] = fmt.Sprintf("outbox row %d: %v", x.id, err)
+		if x.attempts+1 >= parkAfter {
+			worn = append(worn, x.id)
+		}
+		if inARow++; inARow >= failuresInARow {
+			break
+		}
+	}
+	if len(out.sent) > 0 {
+		out.parked = append(out.parked, worn...) // others went out: these rows are the problem
+	}
+	return out
+}
+
+func (r *Relay) publishOne(ctx context.Context, e orderevents.Event, traceHeader string) error {
+	ctx, cancel := context.WithTimeout(ctx, r.PublishTimeout)
+	defer cancel()
+	var opts []func(*sns.Options)
+	if traceHeader != "" {
+		opts = append(opts, orderevents.WithTraceHeader(traceHeader))
+	}
+	return orderevents.Publish(ctx, r.Publisher, r.TopicARN, e, opts...)
+}
+
+// record writes the outcome on the rows, in the claiming transaction.
+func (o flushOutcome) record(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1)`, o.sent); err != nil {
+		return fmt.Errorf("mark sent: %w", err)
+	}
+	for id, msg := range o.failed {
+		if _, err := tx.Exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1`, id, msg); err != nil {
+			return fmt.Errorf("record failure: %w", err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE outbox SET parked_at = now() WHERE id = ANY($1)`, o.parked); err != nil {
+		return fmt.Errorf("park: %w", err)
+	}
+	return nil
+}
+
+// failure is the batch's failure for the relay's state: none when events went
+// out, since the parked rows are counted and alarmed on their own.
+func (o flushOutcome) failure() error {
+	if len(o.sent) > 0 {
+		return nil
+	}
+	for _, msg := range o.failed {
+		return errors.New(msg)
+	}
+	return nil
 }
 
 // Backlog counts the events waiting to be published and says how long the
