@@ -4,6 +4,8 @@ package database
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,6 +61,9 @@ type Props struct {
 	LogRetentionDays          int
 	SlowQueryMillis           int
 	RotationDays              int
+	// Logins are the components' users, by the role each is a member of: each gets
+	// a secret of its own, rotated with alternating users.
+	Logins map[string]string
 
 	// ReplicaLagAlarmSeconds is the replica lag that raises an alarm.
 	ReplicaLagAlarmSeconds int
@@ -80,6 +85,8 @@ type Database struct {
 	Replicas []awsrds.DatabaseInstanceReadReplica
 	// Secret holds the admin credentials (username, password, host, port, dbname).
 	Secret awssecretsmanager.ISecret
+	// Logins hold each component's credentials, by role (Props.Logins).
+	Logins map[string]awssecretsmanager.ISecret
 	Zone   awsroute53.PrivateHostedZone
 	// WriterEndpoint is the primary's host name; ReaderName spreads reads over the
 	// replicas, or names the primary when there are none.
@@ -99,7 +106,7 @@ func (d *Database) Connections() awsec2.Connections {
 // New creates the database tier.
 func New(scope constructs.Construct, id string, props Props) *Database {
 	this := constructs.NewConstruct(scope, jsii.String(id))
-	d := &Database{Construct: this, Port: Port}
+	d := &Database{Construct: this, Port: Port, Logins: map[string]awssecretsmanager.ISecret{}}
 
 	d.Key = awskms.NewKey(this, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the database storage and its Performance Insights data"),
@@ -197,6 +204,9 @@ func New(scope constructs.Construct, id string, props Props) *Database {
 		VpcSubnets:         props.RotationSubnets,
 		SecurityGroup:      rotation,
 	})
+	for _, role := range slices.Sorted(maps.Keys(props.Logins)) {
+		d.Logins[role] = d.addLogin(role, props.Logins[role], props, rotation)
+	}
 
 	azs := *props.Vpc.AvailabilityZones()
 	for i := range props.Replicas {
@@ -244,6 +254,39 @@ func New(scope constructs.Construct, id string, props Props) *Database {
 	d.addReaderRecords()
 	d.addAlarms(props)
 	return d
+}
+
+// addLogin makes a component's secret: its own user, made a member of role by the
+// deploy-time migration. It rotates with alternating users: the rotation makes
+// user_clone (a member of user) current with a new password, and the previous
+// user keeps working until the next rotation, so a client holding the old
+// password for a while never fails; the master secret is what sets them.
+func (d *Database) addLogin(role, username string, props Props, rotation awsec2.ISecurityGroup) awssecretsmanager.ISecret {
+	id := loginID(role)
+	secret := awsrds.NewDatabaseSecret(d.Construct, jsii.String(id), &awsrds.DatabaseSecretProps{
+		Username:     jsii.String(username),
+		MasterSecret: d.Secret,
+	})
+	secret.ApplyRemovalPolicy(removal.Keep(props.RemovalPolicy))
+	attached := secret.Attach(d.Primary) // adds host, port, dbname and engine
+	d.Primary.AddRotationMultiUser(jsii.String(id+"Rotation"), &awsrds.RotationMultiUserOptions{
+		Secret:             attached,
+		AutomaticallyAfter: awscdk.Duration_Days(jsii.Number(props.RotationDays)),
+		VpcSubnets:         props.RotationSubnets,
+		SecurityGroup:      rotation,
+	})
+	return attached
+}
+
+// loginID is the construct ID of a role's secret, e.g. "ShopServiceLogin".
+func loginID(role string) string {
+	var id strings.Builder
+	for _, word := range strings.Split(role, "_") {
+		if word != "" {
+			id.WriteString(strings.ToUpper(word[:1]) + word[1:])
+		}
+	}
+	return id.String() + "Login"
 }
 
 // newMonitoringRole is the one role enhanced monitoring uses for every instance.

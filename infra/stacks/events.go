@@ -1,12 +1,14 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -53,25 +55,38 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		}
 		return p
 	}
-	// database lets a function read the admin secret and reach PostgreSQL. The rule is
-	// said from the function's side, so the CDK keeps both halves (its egress, the
-	// database's ingress) in this stack and the stateful stack never names it.
-	database := func(fn *gofunction.Function) {
-		db.Secret.GrantRead(fn.Function, nil)
+	// database lets a function read one secret (its own login's; the migration's is
+	// the admin's) and reach PostgreSQL. The rule is said from the function's side,
+	// so the CDK keeps both halves (its egress, the database's ingress) in this
+	// stack and the stateful stack never names it.
+	database := func(fn *gofunction.Function, secret awssecretsmanager.ISecret) {
+		secret.GrantRead(fn.Function, nil)
 		fn.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String(*fn.Function.Node().Path()))
 	}
 
-	// The schema first: a custom resource runs the migrations whenever they change,
-	// and the consumers wait for it, so no code runs against an older schema.
-	migrate := function("./lambdas/migrate", "Applies the database migrations at deploy time",
-		map[string]string{"DB_SECRET_ARN": *db.Secret.SecretArn()}, true)
+	// The schema first: a custom resource runs the migrations, and makes each
+	// component's user from its secret, whenever either changes; the consumers wait
+	// for it, so no code runs against an older schema.
+	loginARNs := map[string]string{}
+	for role, secret := range db.Logins {
+		loginARNs[role] = *secret.SecretArn()
+	}
+	loginsJSON, err := json.Marshal(loginARNs)
+	if err != nil {
+		panic(err) // a map of strings always marshals
+	}
+	migrate := function("./lambdas/migrate", "Applies the database migrations and creates the login users of the components at deploy time",
+		map[string]string{"DB_SECRET_ARN": *db.Secret.SecretArn(), schema.LoginSecretsEnv: string(loginsJSON)}, true)
 	migrate.Timeout = 300
 	e.Migration = gofunction.New(stack, "Migration", migrate)
-	database(e.Migration)
+	database(e.Migration, db.Secret)
+	for _, role := range schema.Roles {
+		db.Logins[role].GrantRead(e.Migration.Function, nil)
+	}
 	e.Schema = awscdk.NewCustomResource(stack, jsii.String("Schema"), &awscdk.CustomResourceProps{
 		ServiceToken: e.Migration.Function.FunctionArn(),
 		ResourceType: jsii.String("Custom::Schema"),
-		Properties:   &map[string]any{"Fingerprint": schema.Fingerprint()},
+		Properties:   &map[string]any{"Fingerprint": schema.Fingerprint(), "Logins": string(loginsJSON)},
 	})
 
 	subscribers := make([]messaging.Subscriber, 0, len(orderevents.Subscribers))
@@ -90,17 +105,15 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		RemovalPolicy:             policy,
 	})
 
-	writer := map[string]string{"DB_SECRET_ARN": *db.Secret.SecretArn(), "DB_WRITER_HOST": *db.WriterEndpoint}
+	inventory, notifications, report := db.Logins[schema.InventoryRole], db.Logins[schema.NotificationsRole], db.Logins[schema.ReportRole]
 	notify := "Emails customers about their orders"
-	notifyEnv := map[string]string{"SENDER_EMAIL": cfg.Messaging.SenderEmail}
+	notifyEnv := map[string]string{"SENDER_EMAIL": cfg.Messaging.SenderEmail, "DB_SECRET_ARN": *notifications.SecretArn(), "DB_WRITER_HOST": *db.WriterEndpoint}
 	if cfg.Messaging.SenderEmail == "" {
 		notify += " (no SES sender in this stage: logs the messages instead)"
 	}
-	for k, v := range writer {
-		notifyEnv[k] = v
-	}
 	consumers := map[string]gofunction.Props{
-		"inventory":     function("./lambdas/inventory", "Takes and gives back stock for order events", writer, true),
+		"inventory": function("./lambdas/inventory", "Takes and gives back stock for order events",
+			map[string]string{"DB_SECRET_ARN": *inventory.SecretArn(), "DB_WRITER_HOST": *db.WriterEndpoint}, true),
 		"notifications": function("./lambdas/notifications", notify, notifyEnv, true),
 		"analytics":     function("./lambdas/analytics", "Archives every order event to S3 for Athena", map[string]string{"EVENTS_BUCKET": *data.Events.BucketName()}, false),
 	}
@@ -118,8 +131,8 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		fn.Function.Node().AddDependency(e.Schema)
 		e.Consumers[name] = fn
 	}
-	database(e.Consumers["inventory"])
-	database(e.Consumers["notifications"])
+	database(e.Consumers["inventory"], inventory)
+	database(e.Consumers["notifications"], notifications)
 	if sender := cfg.Messaging.SenderEmail; sender != "" {
 		e.Consumers["notifications"].Function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("ses:SendEmail"),
@@ -134,14 +147,14 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 
 	e.Report = batch.New(stack, "DailyReport", batch.Props{
 		Function: function("./lambdas/dailyreport", "Reports the sales of the day before from a read replica",
-			map[string]string{"DB_SECRET_ARN": *db.Secret.SecretArn(), "DB_READER_HOST": db.ReaderName, "REPORTS_BUCKET": *data.Reports.BucketName()}, true),
+			map[string]string{"DB_SECRET_ARN": *report.SecretArn(), "DB_READER_HOST": db.ReaderName, "REPORTS_BUCKET": *data.Reports.BucketName()}, true),
 		Schedule:      cfg.Batch.Schedule,
 		TimeZone:      cfg.Batch.TimeZone,
 		RetryAttempts: cfg.Batch.RetryAttempts,
 		ReportEmails:  cfg.Batch.ReportEmails,
 		Key:           e.Messaging.TopicKey,
 	})
-	database(e.Report.Function)
+	database(e.Report.Function, report)
 	topic := stateful.Ops.Topic
 	ops.Notify(topic, e.Messaging.Alarms...)
 	ops.Notify(topic, e.Report.Alarms...)

@@ -12,6 +12,7 @@ import (
 	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/storage"
+	"github.com/example/scalable-web/internal/schema"
 )
 
 // databaseName is the database the sample service uses on the primary.
@@ -67,6 +68,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 		LogRetentionDays:          db.LogRetentionDays,
 		SlowQueryMillis:           db.SlowQueryMillis,
 		RotationDays:              db.SecretRotationDays,
+		Logins:                    logins(),
 		ReplicaLagAlarmSeconds:    db.ReplicaLagAlarmSeconds,
 		BackupWindow:              db.BackupWindow,
 		MaintenanceWindow:         db.MaintenanceWindow,
@@ -102,13 +104,22 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 
 	output(stack, "DatabaseWriterEndpoint", data.WriterEndpoint, "Host name of the PostgreSQL primary: writes and read-your-own-write")
 	output(stack, "DatabaseReaderName", jsii.String(data.ReaderName), "Host name that spreads reads over the replicas (the primary when there are none)")
-	output(stack, "DatabaseSecretArn", data.Secret.SecretArn(), "Secret with the admin credentials")
+	output(stack, "DatabaseSecretArn", data.Secret.SecretArn(), "Secret with the admin credentials (migrations and rotation only)")
 	output(stack, "CachePrimaryEndpoint", kv.PrimaryEndpoint, "Host name of the cache primary (TLS)")
 	output(stack, "CacheReaderEndpoint", kv.ReaderEndpoint, "Host name that spreads cache reads over the replicas")
 	output(stack, "CacheAuthTokenSecretArn", kv.AuthToken.SecretArn(), "Secret with the cache AUTH token")
 	output(stack, "OpsTopicArn", alerts.Topic.TopicArn(), "The topic every alarm notifies: subscribe on-call here (config: Ops)")
 
 	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Ops: alerts}
+}
+
+// logins are the components' users, by the role each is a member of.
+func logins() map[string]string {
+	users := map[string]string{}
+	for _, role := range schema.Roles {
+		users[role] = schema.LoginUser(role)
+	}
+	return users
 }
 
 // output shows a value after deploy (cdk deploy, the console). It is not exported:

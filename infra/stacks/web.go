@@ -15,6 +15,7 @@ import (
 	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/web"
+	"github.com/example/scalable-web/internal/schema"
 )
 
 // Web is the stateless stack of the fleet that serves users: the internal load
@@ -38,7 +39,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 		Subnets:   stateful.Network.App,
 		SourceDir: sourceDir,
 		Environment: map[string]string{
-			"DB_SECRET_ARN":         *db.Secret.SecretArn(),
+			"DB_SECRET_ARN":         *db.Logins[schema.ServiceRole].SecretArn(),
 			"DB_WRITER_HOST":        *db.WriterEndpoint,
 			"DB_READER_HOST":        db.ReaderName,
 			"REPLICA_MAX_LAG":       fmt.Sprintf("%ds", cfg.Database.ReplicaLagAlarmSeconds),
@@ -66,7 +67,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 	// Said from the fleet's side, so both halves of each rule live in this stack.
 	fleet.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String("the service fleet"))
 	fleet.Connections().AllowTo(kv.Connections(), awsec2.Port_Tcp(jsii.Number(cache.Port)), jsii.String("the service fleet"))
-	db.Secret.GrantRead(fleet.Role, nil)
+	db.Logins[schema.ServiceRole].GrantRead(fleet.Role, nil)
 	kv.AuthToken.GrantRead(fleet.Role, nil)
 	events.Messaging.Topic.GrantPublish(fleet.Role)
 	checks.Suppress(fleet.Role, "AwsSolutions-IAM5",

@@ -72,14 +72,15 @@ type Limits struct {
 
 // The limits of each kind of client. A request of the service has about a second
 // to live; a consumer gives a message a few seconds; the daily report reads a
-// day of orders; a migration waits for no statement, but never queues behind a
-// long transaction for more than a few seconds (an ALTER TABLE waiting for its
-// lock would block every query behind it).
+// day of orders; a migration may run long (its function has 5 minutes), but never
+// queues behind a long transaction for more than a few seconds (an ALTER TABLE
+// waiting for its lock would block every query behind it). The database sets
+// defaults too (migration 00006), for sessions that set none.
 var (
 	ServiceLimits   = Limits{Statement: 5 * time.Second, Lock: time.Second, IdleInTransaction: 10 * time.Second}
 	ConsumerLimits  = Limits{Statement: 10 * time.Second, Lock: 2 * time.Second, IdleInTransaction: 10 * time.Second}
 	ReportLimits    = Limits{Statement: 5 * time.Minute, Lock: time.Second, IdleInTransaction: time.Minute}
-	MigrationLimits = Limits{Statement: 0, Lock: 5 * time.Second, IdleInTransaction: time.Minute}
+	MigrationLimits = Limits{Statement: 15 * time.Minute, Lock: 5 * time.Second, IdleInTransaction: time.Minute}
 )
 
 // params are the limits as run-time parameters of the connection.

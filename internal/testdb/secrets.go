@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Secrets is Secrets Manager holding the RDS secret of one login role of a test
@@ -76,4 +77,43 @@ func (s *Secrets) GetSecretValue(context.Context, *secretsmanager.GetSecretValue
 	b, _ := json.Marshal(s.doc)
 	str := string(b)
 	return &secretsmanager.GetSecretValueOutput{SecretString: &str}, nil
+}
+
+// RoleURL connects to the primary (or the replica) as a user that is a member of
+// role (schema's component roles) and nothing else, as that component logs in.
+func (db *DB) RoleURL(t testing.TB, role string, replica bool) string {
+	t.Helper()
+	name := role + "_" + db.Name
+	if db.logins == nil {
+		db.logins = map[string]*Secrets{}
+	}
+	s, ok := db.logins[name]
+	if !ok {
+		s = db.LoginRole(t, name, role+" TO")
+		db.logins[name] = s
+		db.WaitForReplica(t) // the user must exist there too
+	}
+	raw := db.PrimaryURL
+	if replica {
+		raw = db.ReplicaURL
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	u.User = url.UserPassword(name, s.doc["password"].(string))
+	s.mu.Unlock()
+	return u.String()
+}
+
+// PoolAs is a pool on RoleURL, closed when the test ends.
+func (db *DB) PoolAs(t testing.TB, role string, replica bool) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), db.RoleURL(t, role, replica))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }

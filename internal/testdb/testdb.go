@@ -37,6 +37,8 @@ type DB struct {
 	Replica *pgxpool.Pool
 	// PrimaryURL and ReplicaURL connect to it, for code that opens its own pools.
 	PrimaryURL, ReplicaURL string
+
+	logins map[string]*Secrets // the users RoleURL made
 }
 
 // The sets of local services scripts/services.sh starts: the tests', and the one

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/example/scalable-web/internal/schema"
 	"github.com/example/scalable-web/internal/testdb"
 )
 
@@ -59,7 +60,7 @@ func TestReportFromTheReplica(t *testing.T) {
 	}
 
 	store := memoryStore{}
-	job := Job{Sales: PostgresSales{DB: db.Replica}, Store: store, Notifier: SNSNotifier{Client: snsClient, TopicARN: *topic.TopicArn}, Zone: time.UTC, Log: quiet}
+	job := Job{Sales: PostgresSales{DB: db.PoolAs(t, schema.ReportRole, true)}, Store: store, Notifier: SNSNotifier{Client: snsClient, TopicARN: *topic.TopicArn}, Zone: time.UTC, Log: quiet}
 	r, err := job.Run(ctx, Request{Date: "2026-11-22"})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/example/scalable-web/internal/pg"
+	"github.com/example/scalable-web/internal/schema"
 	"github.com/example/scalable-web/internal/sqstest"
 )
 
@@ -33,7 +34,7 @@ func TestCancellationBeforeItsOrderLeaksNoStock(t *testing.T) {
 func TestFaultMessageStuckOnARowLock(t *testing.T) {
 	db, _ := seed(t)
 	ctx := context.Background()
-	pool, err := pg.OpenURL(ctx, db.PrimaryURL, pg.ConsumerLimits)
+	pool, err := pg.OpenURL(ctx, db.RoleURL(t, schema.InventoryRole, false), pg.ConsumerLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func withProduct(t *testing.T, body string, product int64, quantity int) string 
 // changes and the secret follows, with no restart.
 func TestFaultPasswordRotatedBetweenBatches(t *testing.T) {
 	db, _ := seed(t)
-	secrets := db.LoginRole(t, "inventory_"+db.Name, "SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO")
+	secrets := db.LoginRole(t, "inventory_rotation_"+db.Name, schema.InventoryRole+" TO")
 	ctx := context.Background()
 	pool, err := pg.OpenFromSecret(ctx, secrets, "arn:aws:secretsmanager:us-east-1:100010001000:secret:inventory", "", pg.Disable, 2, pg.ConsumerLimits)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/example/scalable-web/internal/schema"
 	"github.com/example/scalable-web/internal/sqstest"
 	"github.com/example/scalable-web/internal/testdb"
 )
@@ -26,7 +27,7 @@ func seedStock(t testing.TB, toothbrushes int) (*testdb.DB, Handler) {
 	db := testdb.New(t)
 	db.Exec(t, `INSERT INTO products (sku, name, price_cents) VALUES ('TB-1', 'toothbrush', 299), ('KT-1', 'kettle', 1999)`)
 	db.Exec(t, `INSERT INTO stock (product_id, quantity) VALUES (1, $1), (2, 5)`, toothbrushes)
-	return db, Handler{Stock: PostgresStock{DB: db.Primary}, Log: quiet}
+	return db, Handler{Stock: PostgresStock{DB: db.PoolAs(t, schema.InventoryRole, false)}, Log: quiet}
 }
 
 // withEventID gives a message body the n-th of a series of fresh event IDs.

@@ -1,10 +1,13 @@
 // Command migrate is the deploy-time schema migration: a CloudFormation custom
-// resource runs it on every deploy whose migrations changed, before any code that
-// needs the new schema, and the deploy fails (and rolls back) if it fails.
+// resource runs it on every deploy whose migrations or login secrets changed,
+// before any code that needs the new schema, and the deploy fails (and rolls back)
+// if it fails. As the master user, it applies the migrations, then makes each
+// component's user (named in its secret) able to log in as a member of its role.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -44,12 +47,43 @@ func migrate(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("aws config: %w", err)
 	}
-	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), "", pg.VerifyFull, 1, pg.MigrationLimits)
+	sm := secretsmanager.NewFromConfig(aws)
+	pool, err := pg.OpenFromSecret(ctx, sm, os.Getenv("DB_SECRET_ARN"), "", pg.VerifyFull, 1, pg.MigrationLimits)
 	if err != nil {
 		return 0, err
 	}
 	defer pool.Close()
 	sqlDB := stdlib.OpenDBFromPool(pool)
 	defer sqlDB.Close()
-	return schema.Migrate(ctx, sqlDB)
+	version, err := schema.Migrate(ctx, sqlDB)
+	if err != nil {
+		return 0, err
+	}
+	logins, err := readLogins(ctx, sm, os.Getenv(schema.LoginSecretsEnv))
+	if err != nil {
+		return 0, err
+	}
+	return version, schema.ProvisionLogins(ctx, sqlDB, logins)
+}
+
+// readLogins reads the components' secrets, named by a JSON object of role to
+// secret ARN, as they are now.
+func readLogins(ctx context.Context, sm pg.SecretReader, secrets string) ([]schema.Login, error) {
+	var arns map[string]string
+	if err := json.Unmarshal([]byte(secrets), &arns); err != nil {
+		return nil, fmt.Errorf("%s: want a JSON object of role to secret ARN: %w", schema.LoginSecretsEnv, err)
+	}
+	var logins []schema.Login
+	for _, role := range schema.Roles {
+		arn, ok := arns[role]
+		if !ok {
+			return nil, fmt.Errorf("%s: no secret for role %s", schema.LoginSecretsEnv, role)
+		}
+		s, err := (&pg.SecretSource{SM: sm, ARN: arn}).Read(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("login of %s: %w", role, err)
+		}
+		logins = append(logins, schema.Login{Role: role, Username: s.Username, Password: s.Password})
+	}
+	return logins, nil
 }

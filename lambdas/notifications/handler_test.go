@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/example/scalable-web/internal/orderevents"
+	"github.com/example/scalable-web/internal/schema"
 	"github.com/example/scalable-web/internal/sqstest"
 	"github.com/example/scalable-web/internal/testdb"
 )
@@ -68,7 +69,7 @@ func TestCompose(t *testing.T) {
 func TestDuplicateDeliverySendsOnce(t *testing.T) {
 	db := testdb.New(t)
 	out := &outbox{}
-	h := Handler{Sender: out, Once: PostgresOnce{DB: db.Primary}, Log: quiet}
+	h := Handler{Sender: out, Once: PostgresOnce{DB: db.PoolAs(t, schema.NotificationsRole, false)}, Log: quiet}
 	for range 2 {
 		if resp, _ := h.Handle(context.Background(), sqstest.Fixture(t, "duplicate-delivery.json")); len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("failures %v", resp.BatchItemFailures)
@@ -82,7 +83,7 @@ func TestDuplicateDeliverySendsOnce(t *testing.T) {
 func TestFailedSendIsRetried(t *testing.T) {
 	db := testdb.New(t)
 	out := &outbox{fail: errors.New("ses: throttled")}
-	h := Handler{Sender: out, Once: PostgresOnce{DB: db.Primary}, Log: quiet}
+	h := Handler{Sender: out, Once: PostgresOnce{DB: db.PoolAs(t, schema.NotificationsRole, false)}, Log: quiet}
 	if resp, _ := h.Handle(context.Background(), sqstest.Fixture(t, "order-cancelled.json")); len(resp.BatchItemFailures) != 1 {
 		t.Fatalf("got %v, want the message back on the queue", resp.BatchItemFailures)
 	}

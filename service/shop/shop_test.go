@@ -23,6 +23,7 @@ import (
 
 	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/pg"
+	"github.com/example/scalable-web/internal/schema"
 	"github.com/example/scalable-web/internal/testdb"
 )
 
@@ -84,7 +85,8 @@ func newShop(t *testing.T, o options) *shopUnderTest {
 			t.Fatalf("flush the local Redis: %v", err)
 		}
 	}
-	replica := db.Replica
+	// The shop logs in as the service's role, as in AWS.
+	primary, replica := servicePool(t, db.RoleURL(t, schema.ServiceRole, false)), servicePool(t, db.RoleURL(t, schema.ServiceRole, true))
 	if o.replica != nil {
 		replica = o.replica
 	}
@@ -98,10 +100,8 @@ func newShop(t *testing.T, o options) *shopUnderTest {
 		o.cacheTTL = time.Minute
 	}
 	s := &shopUnderTest{db: db}
-	primary := db.Primary
 	readTimeout, writeTimeout, cacheTimeout := 5*time.Second, 5*time.Second, 200*time.Millisecond
 	if o.faults {
-		primary, replica = servicePool(t, db.PrimaryURL), servicePool(t, db.ReplicaURL)
 		readTimeout, writeTimeout, cacheTimeout = DefaultReadTimeout, DefaultWriteTimeout, 0
 	}
 	s.dbs = &Databases{Primary: primary, Replica: replica, MaxLag: o.maxLag, Log: quiet}
