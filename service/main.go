@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/example/scalable-web/internal/connbudget"
 	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/pg"
 	"github.com/example/scalable-web/internal/schema"
@@ -187,11 +188,11 @@ func pools(ctx context.Context, cfg shop.Config, secrets pg.SecretReader) (prima
 		}
 		return primary, replica, err
 	}
-	if primary, err = pg.OpenFromSecret(ctx, secrets, cfg.DBSecretARN, cfg.DBWriterHost, pg.VerifyFull, 10, pg.ServiceLimits); err != nil {
+	if primary, err = pg.OpenFromSecret(ctx, secrets, cfg.DBSecretARN, cfg.DBWriterHost, pg.VerifyFull, connbudget.ServicePrimary, pg.ServiceLimits); err != nil {
 		return nil, nil, err
 	}
 	if cfg.DBReaderHost != "" {
-		replica, err = pg.OpenFromSecret(ctx, secrets, cfg.DBSecretARN, cfg.DBReaderHost, pg.VerifyCA, 10, pg.ServiceLimits)
+		replica, err = pg.OpenFromSecret(ctx, secrets, cfg.DBSecretARN, cfg.DBReaderHost, pg.VerifyCA, connbudget.ServiceReader, pg.ServiceLimits)
 	}
 	return primary, replica, err
 }

@@ -134,6 +134,8 @@ func TestBadConfigurations(t *testing.T) {
 			`dev config: messaging.consumerTimeoutSeconds "901": want 3 to 900`},
 		{"age alarm too eager", "", func(c *config.Config) { c.Messaging.OldestMessageAlarmSeconds = 10 },
 			`dev config: messaging.oldestMessageAlarmSeconds "10": want 60 to 86400`},
+		{"consumers without a concurrency cap", "", func(c *config.Config) { c.Messaging.ConsumerConcurrency = 0 },
+			`dev config: messaging.consumerConcurrency "0": want 2 to 1000 (an SQS event source's maximum concurrency)`},
 		{"sender not an address", "", func(c *config.Config) { c.Messaging.SenderEmail = "shop" },
 			`dev config: messaging.senderEmail "shop": want an email address verified in SES, or empty to log messages instead`},
 		{"schedule not a cron expression", "", func(c *config.Config) { c.Batch.Schedule = "0 2 * * *" },
@@ -154,6 +156,14 @@ func TestBadConfigurations(t *testing.T) {
 			`prod config: web.minCapacity "1": want 2 to 20 in prod, so one instance can fail`},
 		{"no room for a rolling update", "", func(c *config.Config) { c.Web.MaxCapacity = 1 },
 			`dev config: web.maxCapacity "1": want 2 to 50: above web.minCapacity, since a rolling update adds an instance before it removes one`},
+		{"a fleet too large for the database's connections", "", func(c *config.Config) { c.Web.MaxCapacity = 4 },
+			`dev config: database.instanceClass "db.t4g.micro": want a class whose max_connections (about 84) holds the stage's connections at its largest, ` +
+				`111 = service 80 + consumers 4 + report 1 + migration 1 + rotation 10 + reserved and headroom 15: ` +
+				`choose a larger class, or lower web.maxCapacity (4) or messaging.consumerConcurrency (2)`},
+		{"a backlog drain too wide for prod's database", "prod", func(c *config.Config) { c.Messaging.ConsumerConcurrency = 1000 },
+			`prod config: database.instanceClass "db.m7g.large": want a class whose max_connections (about 675) holds the stage's connections at its largest, ` +
+				`2146 = service 120 + consumers 2000 + report 0 + migration 1 + rotation 10 + reserved and headroom 15: ` +
+				`choose a larger class, or lower web.maxCapacity (12) or messaging.consumerConcurrency (1000)`},
 		{"CPU target too high", "", func(c *config.Config) { c.Web.CPUTargetPercent = 95 },
 			`dev config: web.cpuTargetPercent "95": want 10 to 90`},
 		{"drain beyond the ALB's maximum", "", func(c *config.Config) { c.Web.DrainSeconds = 4000 },

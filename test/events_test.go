@@ -134,6 +134,10 @@ func TestConsumersReportPartialFailures(t *testing.T) {
 			if fmt.Sprint(p["FunctionResponseTypes"]) != "[ReportBatchItemFailures]" || p["BatchSize"] != float64(10) {
 				t.Errorf("%s: response types %v, batch %v; want ReportBatchItemFailures and 10", id, p["FunctionResponseTypes"], p["BatchSize"])
 			}
+			// A backlog drains at the stage's pace, within its connection budget.
+			if scaling := fmt.Sprint(p["ScalingConfig"]); scaling != fmt.Sprintf("map[MaximumConcurrency:%d]", s.cfg.Messaging.ConsumerConcurrency) {
+				t.Errorf("%s: scaling %s, want MaximumConcurrency %d (messaging.consumerConcurrency)", id, scaling, s.cfg.Messaging.ConsumerConcurrency)
+			}
 			// Consumers start only once the schema is migrated.
 			if fmt.Sprint(r["DependsOn"]) != "[Schema]" {
 				t.Errorf("%s: depends on %v, want [Schema]", id, r["DependsOn"])

@@ -144,6 +144,9 @@ func (c Config) Validate() error {
 	c.Edge.validate(&p)
 	c.Ops.validate(&p)
 	c.Delivery.validate(&p)
+	if len(p) == 0 { // the budget adds up fields that are valid on their own
+		c.validateConnections(&p)
+	}
 	return p.err(c.Stage)
 }
 

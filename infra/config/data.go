@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/example/scalable-web/internal/connbudget"
+	"github.com/example/scalable-web/internal/schema"
 )
 
 // Database configures RDS PostgreSQL: a primary and its read replicas.
@@ -235,4 +238,24 @@ func overlap(a, b window) bool {
 		}
 	}
 	return false
+}
+
+// validateConnections checks that the stage, at its largest, opens no more
+// connections to the primary than its instance class allows: a backlog drain or a
+// scale-out would otherwise meet "too many connections" (see internal/connbudget).
+func (c Config) validateConnections(p *problems) {
+	budget := connbudget.Primary(connbudget.Stage{
+		FleetMax:            c.Web.MaxCapacity,
+		Replicas:            c.Database.Replicas,
+		DatabaseConsumers:   len(schema.ConsumerRoles),
+		ConsumerConcurrency: c.Messaging.ConsumerConcurrency,
+		Rotations:           1 + len(schema.Roles), // the admin secret and each component's
+	})
+	allowed := connbudget.MaxConnections(DatabaseInstanceClasses[c.Database.InstanceClass])
+	if budget.Total() > allowed {
+		p.add("database.instanceClass", c.Database.InstanceClass, fmt.Sprintf(
+			"a class whose max_connections (about %d) holds the stage's connections at its largest, %s: "+
+				"choose a larger class, or lower web.maxCapacity (%d) or messaging.consumerConcurrency (%d)",
+			allowed, budget, c.Web.MaxCapacity, c.Messaging.ConsumerConcurrency))
+	}
 }

@@ -16,6 +16,11 @@ type Messaging struct {
 	// ConsumerTimeoutSeconds is each consumer's Lambda timeout; the queues' visibility
 	// timeout is six times it, as AWS recommends for SQS event sources.
 	ConsumerTimeoutSeconds int
+	// ConsumerConcurrency caps how many invocations of each consumer run at once
+	// (the SQS event source's maximum concurrency, 2 to 1000): a backlog drains at
+	// that pace instead of opening a connection pool per invocation until the
+	// database refuses more. It counts in the stage's connection budget.
+	ConsumerConcurrency int
 	// OldestMessageAlarmSeconds raises an alarm when a queue's oldest message waits longer.
 	OldestMessageAlarmSeconds int
 	// LogRetentionDays applies to every function's logs.
@@ -57,6 +62,9 @@ func (m Messaging) validate(p *problems) {
 	// Six times the timeout must fit SQS's 12-hour visibility limit; Lambda allows 900 s.
 	if m.ConsumerTimeoutSeconds < 3 || m.ConsumerTimeoutSeconds > 900 {
 		p.add("messaging.consumerTimeoutSeconds", m.ConsumerTimeoutSeconds, "3 to 900")
+	}
+	if m.ConsumerConcurrency < 2 || m.ConsumerConcurrency > 1000 {
+		p.add("messaging.consumerConcurrency", m.ConsumerConcurrency, "2 to 1000 (an SQS event source's maximum concurrency)")
 	}
 	if m.OldestMessageAlarmSeconds < 60 || m.OldestMessageAlarmSeconds > 86400 {
 		p.add("messaging.oldestMessageAlarmSeconds", m.OldestMessageAlarmSeconds, "60 to 86400")

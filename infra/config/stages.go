@@ -66,6 +66,7 @@ var stages = []Config{
 		Messaging: Messaging{
 			MaxReceiveCount:           3,
 			ConsumerTimeoutSeconds:    30,
+			ConsumerConcurrency:       2,
 			OldestMessageAlarmSeconds: 300,
 			LogRetentionDays:          14,
 			SenderEmail:               "",
@@ -155,6 +156,7 @@ var stages = []Config{
 		Messaging: Messaging{
 			MaxReceiveCount:           3,
 			ConsumerTimeoutSeconds:    30,
+			ConsumerConcurrency:       5,
 			OldestMessageAlarmSeconds: 300,
 			LogRetentionDays:          90,
 			SenderEmail:               "",
@@ -239,6 +241,7 @@ var stages = []Config{
 		Messaging: Messaging{
 			MaxReceiveCount:           3,
 			ConsumerTimeoutSeconds:    30,
+			ConsumerConcurrency:       20,
 			OldestMessageAlarmSeconds: 300,
 			LogRetentionDays:          365,
 			SenderEmail:               "",

@@ -3,6 +3,8 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -105,7 +107,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		RemovalPolicy:             policy,
 	})
 
-	inventory, notifications, report := db.Logins[schema.InventoryRole], db.Logins[schema.NotificationsRole], db.Logins[schema.ReportRole]
+	inventory, notifications, report := db.Logins[schema.ConsumerRoles["inventory"]], db.Logins[schema.ConsumerRoles["notifications"]], db.Logins[schema.ReportRole]
 	notify := "Emails customers about their orders"
 	notifyEnv := map[string]string{"SENDER_EMAIL": cfg.Messaging.SenderEmail, "DB_SECRET_ARN": *notifications.SecretArn(), "DB_WRITER_HOST": *db.WriterEndpoint}
 	if cfg.Messaging.SenderEmail == "" {
@@ -127,12 +129,15 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 			BatchSize:               jsii.Number(10),
 			MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(1)),
 			ReportBatchItemFailures: jsii.Bool(true),
+			// A backlog drains at this pace: the stage's connection budget counts it.
+			MaxConcurrency: jsii.Number(cfg.Messaging.ConsumerConcurrency),
 		}))
 		fn.Function.Node().AddDependency(e.Schema)
 		e.Consumers[name] = fn
 	}
-	database(e.Consumers["inventory"], inventory)
-	database(e.Consumers["notifications"], notifications)
+	for _, name := range slices.Sorted(maps.Keys(schema.ConsumerRoles)) {
+		database(e.Consumers[name], db.Logins[schema.ConsumerRoles[name]])
+	}
 	if sender := cfg.Messaging.SenderEmail; sender != "" {
 		e.Consumers["notifications"].Function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("ses:SendEmail"),

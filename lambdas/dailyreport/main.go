@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
+	"github.com/example/scalable-web/internal/connbudget"
 	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/pg"
 )
@@ -33,7 +34,7 @@ func main() {
 		os.Exit(1)
 	}
 	// The reader name is a CNAME the RDS certificate does not name: verify the chain.
-	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_READER_HOST"), pg.VerifyCA, 1, pg.ReportLimits)
+	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_READER_HOST"), pg.VerifyCA, connbudget.Report, pg.ReportLimits)
 	if err != nil {
 		log.Error("database", slog.String("error", err.Error()))
 		os.Exit(1)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/example/scalable-web/internal/connbudget"
 	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/pg"
 )
@@ -24,7 +25,7 @@ func main() {
 		log.Error("aws config", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_WRITER_HOST"), pg.VerifyFull, 2, pg.ConsumerLimits)
+	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_WRITER_HOST"), pg.VerifyFull, connbudget.Consumer, pg.ConsumerLimits)
 	if err != nil {
 		log.Error("database", slog.String("error", err.Error()))
 		os.Exit(1)

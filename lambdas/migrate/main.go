@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/example/scalable-web/internal/connbudget"
 	"github.com/example/scalable-web/internal/pg"
 	"github.com/example/scalable-web/internal/schema"
 )
@@ -48,7 +49,7 @@ func migrate(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("aws config: %w", err)
 	}
 	sm := secretsmanager.NewFromConfig(aws)
-	pool, err := pg.OpenFromSecret(ctx, sm, os.Getenv("DB_SECRET_ARN"), "", pg.VerifyFull, 1, pg.MigrationLimits)
+	pool, err := pg.OpenFromSecret(ctx, sm, os.Getenv("DB_SECRET_ARN"), "", pg.VerifyFull, connbudget.Migration, pg.MigrationLimits)
 	if err != nil {
 		return 0, err
 	}
