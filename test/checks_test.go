@@ -1,6 +1,9 @@
 package test
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -73,4 +76,54 @@ func TestChecksCatchFindings(t *testing.T) {
 	if !slices.Contains(rules, "W3030") {
 		t.Errorf("CloudFormation validation rules %v, want W3030 (RetentionInDays 42)", rules)
 	}
+}
+
+// TestFinalTemplatesValidate runs AWS's CloudFormation validator over the final
+// templates of every stage, with and without a domain, as they deploy: only there do
+// cross-stack references appear as Fn::GetStackOutput, which the validation inside
+// synth runs too early to see.
+func TestFinalTemplatesValidate(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		if out, err := validateTemplates(s.outdir); err != nil {
+			t.Errorf("%v\n%s", err, out)
+		}
+	})
+}
+
+// TestNoFunctionWrapsAnotherStacksValue: CloudFormation's Fn::Split and Fn::Select
+// do not take a Fn::GetStackOutput, so a value read from another stack is used as
+// the producer outputs it, already derived.
+func TestNoFunctionWrapsAnotherStacksValue(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		for stack, tpl := range s.templates {
+			for _, fn := range []string{"Fn::Split", "Fn::Select"} {
+				for _, args := range findKey(tpl, fn) {
+					if len(findKey(args, "Fn::GetStackOutput")) > 0 {
+						t.Errorf("%s: %s wraps a value read from another stack: %v", stack, fn, args)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestValidatorCatchesWrappedStackOutput proves the validator run above can fail:
+// a Fn::Split over a Fn::GetStackOutput is the error it exists to catch.
+func TestValidatorCatchesWrappedStackOutput(t *testing.T) {
+	dir := t.TempDir()
+	bad := `{"Resources":{"Topic":{"Type":"AWS::SNS::Topic","Properties":{"TopicName":{"Fn::Select":[1,{"Fn::Split":["/",
+		{"Fn::GetStackOutput":{"StackName":"other","OutputName":"Arn","Region":{"Ref":"AWS::Region"}}}]}]}}}}}`
+	if err := os.WriteFile(filepath.Join(dir, "bad.template.json"), []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := validateTemplates(dir)
+	if err == nil || !strings.Contains(out, "E1018") {
+		t.Errorf("validator: err %v, output %q; want it to fail with E1018", err, out)
+	}
+}
+
+// validateTemplates runs scripts/validate-templates.mjs over a cloud assembly.
+func validateTemplates(dir string) (string, error) {
+	out, err := exec.Command("node", "../scripts/validate-templates.mjs", dir).CombinedOutput()
+	return string(out), err
 }

@@ -96,7 +96,7 @@ func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
 	cdn := map[string]*string{"DistributionId": s.CDN.Edge.Distribution.DistributionId(), "Region": jsii.String("Global")}
 	acl := map[string]*string{"WebACL": jsii.String(edge.WebACLMetricName(cfg.Prefix)), "Rule": jsii.String("ALL")}
 	api := s.API.API.HTTPAPI
-	lb, tg, fleet := s.Web.Web.LoadBalancer.Metrics(), s.Web.Web.TargetGroup.Metrics(), s.Web.Web.Fleet
+	lb, fleet := s.Web.Web.LoadBalancer.Metrics(), s.Web.Web.Fleet
 	group := map[string]*string{"AutoScalingGroupName": fleet.AutoScalingGroupName()}
 	db, kv := s.Stateful.Database, s.Stateful.Cache
 
@@ -119,7 +119,7 @@ func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
 			{Title: "5xx: load balancer / targets", Metrics: []awscloudwatch.IMetric{
 				lb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, stat("Sum")), lb.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, stat("Sum"))}},
 			{Title: "Healthy hosts / in service", Metrics: []awscloudwatch.IMetric{
-				tg.HealthyHostCount(stat("Minimum")),
+				s.Web.Web.HealthyHosts(five, "Minimum"),
 				s.Web.Web.InService(five, "Minimum")}},
 			{Title: "Fleet CPU (%)", Metrics: []awscloudwatch.IMetric{
 				awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("CPUUtilization"), DimensionsMap: &group, Period: five, Statistic: jsii.String("Average")})}},

@@ -29,7 +29,7 @@ func (w *Web) addAlarms(props Props) {
 	w.alarm("UnhealthyHosts", tg.UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum")}), 0, 5,
 		"A target failed its health checks for 5 minutes")
 	w.NoHealthyHosts = awscloudwatch.NewAlarm(w.Construct, jsii.String("NoHealthyHostsAlarm"), &awscloudwatch.AlarmProps{
-		Metric:             tg.HealthyHostCount(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Minimum")}),
+		Metric:             w.HealthyHosts(awscdk.Duration_Minutes(jsii.Number(1)), "Minimum"),
 		Threshold:          jsii.Number(1),
 		EvaluationPeriods:  jsii.Number(2),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
@@ -60,6 +60,22 @@ func (w *Web) BusinessMetric(name string, period awscdk.Duration, statistic stri
 		Namespace: jsii.String(w.metricsNamespace), MetricName: jsii.String(name),
 		DimensionsMap: &map[string]*string{emf.ServiceDimension: jsii.String(emf.ServiceShop)},
 		Period:        period, Statistic: jsii.String(statistic),
+	})
+}
+
+// HealthyHosts is the number of healthy targets behind the load balancer. Its
+// dimensions are the load balancer's and the target group's own full-name
+// attributes: the CDK's TargetGroup.Metrics() derives the load balancer's name by
+// splitting the listener's ARN, and another stack reading it gets a Fn::Split
+// over a Fn::GetStackOutput, which CloudFormation does not accept.
+func (w *Web) HealthyHosts(period awscdk.Duration, statistic string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String("AWS/ApplicationELB"), MetricName: jsii.String("HealthyHostCount"),
+		DimensionsMap: &map[string]*string{
+			"LoadBalancer": w.LoadBalancer.LoadBalancerFullName(),
+			"TargetGroup":  w.TargetGroup.TargetGroupFullName(),
+		},
+		Period: period, Statistic: jsii.String(statistic),
 	})
 }
 
