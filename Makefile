@@ -25,7 +25,7 @@ ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.10
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps synth synth-all cost test faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps synth synth-all cost test rotate-origin-secret faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -88,6 +88,9 @@ diff: deps aws-credentials ## cdk diff of STAGE against the account in your AWS 
 deploy: deps aws-credentials prod-confirmed ## cdk deploy of STAGE (prod needs CONFIRM=prod)
 	@echo "cdk deploy of every stack of stage $(STAGE)"
 	$(CDK) deploy $(CDK_FLAGS) --all --require-approval $(APPROVAL)
+
+rotate-origin-secret: deps aws-credentials prod-confirmed ## new value for CloudFront's X-Origin-Verify header, no request refused (prod needs CONFIRM=prod)
+	CDK=$(CDK) STAGE=$(STAGE) bash scripts/rotate-origin-secret.sh
 
 destroy: deps aws-credentials prod-confirmed ## cdk destroy of STAGE (prod needs CONFIRM=prod; retained data stays)
 	@echo "cdk destroy of every stack of stage $(STAGE)"

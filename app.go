@@ -22,7 +22,8 @@ const defaultStage = "dev"
 
 func main() {
 	app := awscdk.NewApp(nil)
-	cfg, err := stageConfig(app.Node().TryGetContext(jsii.String("stage")), app.Node().TryGetContext(jsii.String("githubRepository")))
+	cfg, err := stageConfig(app.Node().TryGetContext(jsii.String("stage")), app.Node().TryGetContext(jsii.String("githubRepository")),
+		app.Node().TryGetContext(jsii.String("originSecretVersion")))
 	if err != nil {
 		fail(err)
 	}
@@ -42,8 +43,9 @@ func main() {
 
 // stageConfig returns the validated configuration of the stage named in context.
 // A GitHub repository given in context (make passes $GITHUB_REPOSITORY) adds the
-// stage's delivery stack.
-func stageConfig(stage, repository any) (config.Config, error) {
+// stage's delivery stack; an origin secret version (make rotate-origin-secret)
+// pins the value CloudFront sends the API.
+func stageConfig(stage, repository, originSecretVersion any) (config.Config, error) {
 	if stage == nil {
 		stage = defaultStage
 	}
@@ -61,6 +63,13 @@ func stageConfig(stage, repository any) (config.Config, error) {
 			return cfg, fmt.Errorf("context githubRepository %v: want owner/name of a GitHub repository", repository)
 		}
 		cfg.Delivery.GitHubRepository = repo
+	}
+	if originSecretVersion != nil {
+		version, ok := originSecretVersion.(string)
+		if !ok {
+			return cfg, fmt.Errorf("context originSecretVersion %v: want a Secrets Manager version ID", originSecretVersion)
+		}
+		cfg.Edge.OriginSecretVersion = version
 	}
 	return cfg, cfg.Validate()
 }

@@ -114,6 +114,13 @@ func serve(log *slog.Logger) error {
 		Relay:   relay, DB: dbs, Cache: cache, Log: log, AdminToken: cfg.AdminToken,
 		Static: staticFiles(),
 	}
+	if cfg.OriginSecretARN != "" {
+		server.Origin = &shop.OriginGuard{Secrets: secrets, SecretID: cfg.OriginSecretARN, Log: log,
+			Refresh: 5 * time.Minute, MinReread: 10 * time.Second, Open: []string{"/healthz", "/readyz"}}
+		if err := server.Origin.Prime(ctx); err != nil {
+			return err
+		}
+	}
 	// Business metrics go to standard output, the log file the CloudWatch agent
 	// ships; CloudWatch Logs extracts them.
 	reporter := &shop.Reporter{

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/stacks"
+	"github.com/example/scalable-web/internal/shopapi"
 )
 
 // CloudFront's managed policies, by the IDs the templates carry.
@@ -394,4 +396,83 @@ func asStrings(v any) []string {
 		out = append(out, fmt.Sprint(x))
 	}
 	return out
+}
+
+// TestOnlyCloudFrontReachesTheAPI: CloudFront sends the origin secret's value to
+// the API, resolved from Secrets Manager at deploy (never in the template), and
+// the service, which refuses a request without it (service/shop/origin_test.go),
+// is told which secret that is and may read it.
+func TestOnlyCloudFrontReachesTheAPI(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		dist := distribution(t, s)
+		api := origin(t, dist, dist["DefaultCacheBehavior"].(map[string]any))
+		headers := asList(api["OriginCustomHeaders"])
+		if len(headers) != 1 || headers[0]["HeaderName"] != shopapi.OriginHeader {
+			t.Fatalf("API origin custom headers %v, want exactly %s", headers, shopapi.OriginHeader)
+		}
+		value, _ := json.Marshal(headers[0]["HeaderValue"])
+		stateful := *s.stacks.Stateful.StackName()
+		for _, want := range []string{"{{resolve:secretsmanager:", stateful, ":SecretString:" + shopapi.OriginSecretKey + "::}}"} {
+			if !strings.Contains(string(value), want) {
+				t.Errorf("origin header value %s lacks %q: want a dynamic reference to the stateful stack's origin secret", value, want)
+			}
+		}
+		for _, o := range asList(dist["Origins"]) {
+			if o["S3OriginConfig"] != nil && o["OriginCustomHeaders"] != nil {
+				t.Errorf("the static-file origin carries custom headers %v: the secret is for the API only", o["OriginCustomHeaders"])
+			}
+		}
+
+		secrets := s.resources(stateful, "AWS::SecretsManager::Secret")
+		var originSecret string
+		for id, r := range secrets {
+			gen, _ := props(r)["GenerateSecretString"].(map[string]any)
+			if gen["GenerateStringKey"] == shopapi.OriginSecretKey {
+				originSecret = id
+				if gen["PasswordLength"] != float64(64) || gen["ExcludePunctuation"] != true {
+					t.Errorf("origin secret generator %v, want 64 letters and digits (header-safe)", gen)
+				}
+			}
+		}
+		if originSecret == "" {
+			t.Fatalf("no secret with a generated %q key in %s", shopapi.OriginSecretKey, stateful)
+		}
+
+		web := *s.stacks.Web.StackName()
+		launch, _ := json.Marshal(s.resources(web, "AWS::EC2::LaunchTemplate"))
+		if !strings.Contains(string(launch), "ORIGIN_SECRET_ARN=") {
+			t.Error("the service is not given ORIGIN_SECRET_ARN: it would not check the header")
+		}
+		if !roleReadsSecret(s, web, originSecret) {
+			t.Errorf("the fleet's role may not read the origin secret %s", originSecret)
+		}
+	})
+}
+
+// TestOriginSecretVersionPinsTheReference: `make rotate-origin-secret` deploys the
+// CDN stack with the new version, which changes the reference, so CloudFormation
+// reads the secret again.
+func TestOriginSecretVersionPinsTheReference(t *testing.T) {
+	const version = "0d7f0c7e-3c8a-4b7a-9d5e-1f2a3b4c5d6e"
+	s := synthesizeVariant(t, "dev-origin-version", "dev", func(c *config.Config) { c.Edge.OriginSecretVersion = version })
+	dist := distribution(t, s)
+	api := origin(t, dist, dist["DefaultCacheBehavior"].(map[string]any))
+	value, _ := json.Marshal(asList(api["OriginCustomHeaders"])[0]["HeaderValue"])
+	if !strings.Contains(string(value), ":SecretString:"+shopapi.OriginSecretKey+"::"+version+"}}") {
+		t.Errorf("origin header value %s, want the reference pinned to version %s", value, version)
+	}
+}
+
+// roleReadsSecret reports whether a policy in stack allows secretsmanager:GetSecretValue
+// on the secret with the logical ID secret (of the stateful stack).
+func roleReadsSecret(s *synthesis, stack, secret string) bool {
+	for _, p := range s.resources(stack, "AWS::IAM::Policy") {
+		for _, st := range asList(mapOf(mapOf(props(p)["PolicyDocument"]))["Statement"]) {
+			b, _ := json.Marshal(st)
+			if strings.Contains(string(b), "secretsmanager:GetSecretValue") && strings.Contains(string(b), secret) {
+				return true
+			}
+		}
+	}
+	return false
 }

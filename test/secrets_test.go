@@ -15,6 +15,7 @@ var secretProperties = map[string]bool{
 	"AuthToken":          true, // ElastiCache
 	"Password":           true,
 	"SecretString":       true, // a secret whose value is in the template
+	"HeaderValue":        true, // CloudFront's origin header: the origin secret
 }
 
 // plaintextSecrets walks a template and returns the path of every secret property

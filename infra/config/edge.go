@@ -29,6 +29,11 @@ type Edge struct {
 	RateLimitWindowSeconds int
 	// LogRetentionDays is how long CloudFront's access logs are kept.
 	LogRetentionDays int
+	// OriginSecretVersion pins the version of the origin secret CloudFront sends
+	// (empty: the current one). It is not a stage setting: `make
+	// rotate-origin-secret` passes the new version with -c originSecretVersion=ID,
+	// since CloudFormation reads a secret again only when the reference changes.
+	OriginSecretVersion string
 }
 
 // PriceClasses are the values Edge.PriceClass accepts.
@@ -38,8 +43,9 @@ var PriceClasses = []string{"100", "200", "All"}
 var RateLimitWindows = []int{60, 120, 300, 600}
 
 var (
-	hostedZoneIDPattern = regexp.MustCompile(`^Z[0-9A-Z]{1,31}$`)
-	dnsLabelPattern     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	hostedZoneIDPattern  = regexp.MustCompile(`^Z[0-9A-Z]{1,31}$`)
+	dnsLabelPattern      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	secretVersionPattern = regexp.MustCompile(`^[A-Za-z0-9-]{32,64}$`)
 )
 
 // HasDomain says whether the stage serves the site on its own domain.
@@ -71,6 +77,9 @@ func (e Edge) validate(p *problems) {
 	}
 	if !slices.Contains(RateLimitWindows, e.RateLimitWindowSeconds) {
 		p.add("edge.rateLimitWindowSeconds", e.RateLimitWindowSeconds, "one of "+intList(RateLimitWindows))
+	}
+	if e.OriginSecretVersion != "" && !secretVersionPattern.MatchString(e.OriginSecretVersion) {
+		p.add("originSecretVersion (context)", e.OriginSecretVersion, "a Secrets Manager version ID, 32 to 64 letters, digits and hyphens, as put-secret-value prints it")
 	}
 	if e.LogRetentionDays < 1 || e.LogRetentionDays > 3653 {
 		p.add("edge.logRetentionDays", e.LogRetentionDays, "1 to 3653")

@@ -17,6 +17,7 @@ import (
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/infra/removal"
+	"github.com/example/scalable-web/internal/shopapi"
 )
 
 // StaticPath is the path pattern CloudFront serves from the static bucket; every
@@ -30,6 +31,9 @@ type DistributionProps struct {
 	Comment string
 	// APIDomain is the host name of the HTTP API, the origin of every dynamic path.
 	APIDomain string
+	// OriginHeaderValue is sent to the API in shopapi.OriginHeader on every
+	// request (OriginHeaderValue); it replaces a header of that name a viewer sent.
+	OriginHeaderValue string
 	// StaticDir holds the files served under /static/; they are deployed with the stack.
 	StaticDir string
 	// WebACLArn is the ARN of the us-east-1 web ACL that filters every request.
@@ -119,6 +123,7 @@ func NewDistribution(scope constructs.Construct, id string, props DistributionPr
 	api := awscloudfrontorigins.NewHttpOrigin(jsii.String(props.APIDomain), &awscloudfrontorigins.HttpOriginProps{
 		ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
 		OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
+		CustomHeaders:      &map[string]*string{shopapi.OriginHeader: jsii.String(props.OriginHeaderValue)},
 	})
 	distribution := &awscloudfront.DistributionProps{
 		Comment: jsii.String(props.Comment),

@@ -22,15 +22,17 @@ type CDN struct {
 
 // NewCDN creates the CDN stack in front of the API, with what CloudFront needs from
 // us-east-1 read from the edge stack.
-func NewCDN(scope constructs.Construct, id string, cfg config.Config, sourceDir string, edgeStack *Edge, api *API) *CDN {
+func NewCDN(scope constructs.Construct, id string, cfg config.Config, sourceDir string, edgeStack *Edge, stateful *Stateful, api *API) *CDN {
 	stack := awscdk.NewStack(scope, jsii.String(id), stackProps(cfg, "CDN: CloudFront in front of the API and the static files"))
 	stack.AddStackDependency(edgeStack.Stack, jsii.String("reads the web ACL and certificate ARNs from its outputs (Fn::GetStackOutput)"))
 	stack.AddStackDependency(api.Stack, jsii.String("sends dynamic paths to the HTTP API"))
+	stack.AddStackDependency(stateful.Stack, jsii.String("sends the origin secret's value to the API"))
 	e := cfg.Edge
 	props := edge.DistributionProps{
 		Comment: cfg.Prefix + ": static files from S3, everything else to the API",
 		// The API's own host name, from its ID: the origin must not carry a path.
 		APIDomain:                  *awscdk.Fn_Join(jsii.String(""), &[]*string{api.API.HTTPAPI.ApiId(), jsii.String(".execute-api."), stack.Region(), jsii.String("."), stack.UrlSuffix()}),
+		OriginHeaderValue:          edge.OriginHeaderValue(stateful.Origin, e.OriginSecretVersion),
 		StaticDir:                  filepath.Join(sourceDir, "service", "static"),
 		WebACLArn:                  *fromEdge(edgeStack, WebACLArnOutput),
 		PriceClass:                 e.PriceClass,

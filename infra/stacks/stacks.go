@@ -40,7 +40,7 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 	s.Web = NewWeb(scope, cfg.Prefix+"-web", cfg, sourceDir, s.Stateful, s.Events)
 	s.API = NewAPI(scope, cfg.Prefix+"-api", cfg, s.Stateful, s.Web)
 	s.Edge = NewEdge(scope, cfg.Prefix+"-edge", cfg)
-	s.CDN = NewCDN(scope, cfg.Prefix+"-cdn", cfg, sourceDir, s.Edge, s.API)
+	s.CDN = NewCDN(scope, cfg.Prefix+"-cdn", cfg, sourceDir, s.Edge, s.Stateful, s.API)
 	s.Ops = NewOps(scope, cfg.Prefix+"-ops", cfg, s)
 	if cfg.Delivery.GitHubRepository != "" {
 		s.Delivery = NewDelivery(scope, cfg.Prefix+"-delivery", cfg)

@@ -2,17 +2,20 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/scalable-web/infra/cache"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
+	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/network"
 	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/storage"
 	"github.com/example/scalable-web/internal/schema"
+	"github.com/example/scalable-web/internal/shopapi"
 )
 
 // databaseName is the database the sample service uses on the primary.
@@ -26,6 +29,9 @@ type Stateful struct {
 	Database *database.Database
 	Cache    *cache.Cache
 	Storage  *storage.Storage
+	// Origin holds the value CloudFront sends the API to prove a request came
+	// through it (edge.NewOriginSecret).
+	Origin awssecretsmanager.Secret
 	// Ops is the topic every alarm of the stage notifies. It lives here, in the
 	// stack every other one depends on, and its email subscriptions are state:
 	// recreating the topic would make everyone confirm again.
@@ -96,6 +102,8 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 		RemovalPolicy:          policy,
 	})
 
+	origin := edge.NewOriginSecret(stack, "EdgeOriginSecret", removal.Keep(policy))
+
 	alerts := ops.NewTopic(stack, "Ops", ops.TopicProps{
 		Emails: cfg.Ops.AlarmEmails, HTTPSEndpoints: cfg.Ops.AlarmHTTPSEndpoints, RemovalPolicy: policy,
 	})
@@ -108,9 +116,10 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 	output(stack, "CachePrimaryEndpoint", kv.PrimaryEndpoint, "Host name of the cache primary (TLS)")
 	output(stack, "CacheReaderEndpoint", kv.ReaderEndpoint, "Host name that spreads cache reads over the replicas")
 	output(stack, "CacheAuthTokenSecretArn", kv.AuthToken.SecretArn(), "Secret with the cache AUTH token")
+	output(stack, "OriginSecretArn", origin.SecretArn(), "The value CloudFront sends the API in "+shopapi.OriginHeader+" (make rotate-origin-secret)")
 	output(stack, "OpsTopicArn", alerts.Topic.TopicArn(), "The topic every alarm notifies: subscribe on-call here (config: Ops)")
 
-	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Ops: alerts}
+	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Origin: origin, Ops: alerts}
 }
 
 // logins are the components' users, by the role each is a member of.

@@ -48,6 +48,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 			"REDIS_AUTH_SECRET_ARN": *kv.AuthToken.SecretArn(),
 			"CACHE_TTL":             fmt.Sprintf("%ds", w.CacheTTLSeconds),
 			"EVENTS_TOPIC_ARN":      *events.Messaging.Topic.TopicArn(),
+			"ORIGIN_SECRET_ARN":     *stateful.Origin.SecretArn(),
 		},
 		MetricsNamespace:        cfg.Prefix,
 		Tracing:                 cfg.Ops.Tracing,
@@ -69,6 +70,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 	fleet.Connections().AllowTo(kv.Connections(), awsec2.Port_Tcp(jsii.Number(cache.Port)), jsii.String("the service fleet"))
 	db.Logins[schema.ServiceRole].GrantRead(fleet.Role, nil)
 	kv.AuthToken.GrantRead(fleet.Role, nil)
+	stateful.Origin.GrantRead(fleet.Role, nil)
 	events.Messaging.Topic.GrantPublish(fleet.Role)
 	checks.Suppress(fleet.Role, "AwsSolutions-IAM5",
 		"kms:GenerateDataKey* comes from the CDK's grantPublish on the encrypted order-event topic: the GenerateDataKey variants SNS may call, on that one key only.",

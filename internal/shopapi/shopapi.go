@@ -26,3 +26,11 @@ func Split(route string) (method, path string) {
 	method, path, _ = strings.Cut(route, " ")
 	return method, path
 }
+
+// OriginHeader is the header CloudFront adds to every request it sends to the
+// API, with the value of the stage's origin secret; the service refuses (403) a
+// request without it: it did not come through CloudFront and its WAF.
+const OriginHeader = "X-Origin-Verify"
+
+// OriginSecretKey is the JSON key of the value in the origin secret.
+const OriginSecretKey = "value"

@@ -26,6 +26,11 @@ type Config struct {
 
 	EventsTopicARN string // EVENTS_TOPIC_ARN
 
+	// OriginSecretARN is ORIGIN_SECRET_ARN, the secret whose value CloudFront sends
+	// in X-Origin-Verify: set, every request without it is refused (403). Empty
+	// (the local run) turns the check off.
+	OriginSecretARN string
+
 	// METRICS_NAMESPACE is the CloudWatch namespace of the business metrics (the
 	// stage's prefix in AWS; "shop-local" by default); METRICS_PERIOD how often
 	// they are recorded, default 1m.
@@ -71,6 +76,7 @@ func Load(getenv func(string) string) (Config, error) {
 		CacheTTL:           duration("CACHE_TTL", 5*time.Minute),
 		CacheJitter:        duration("CACHE_JITTER", time.Minute),
 		EventsTopicARN:     getenv("EVENTS_TOPIC_ARN"),
+		OriginSecretARN:    getenv("ORIGIN_SECRET_ARN"),
 		MetricsNamespace:   or(getenv("METRICS_NAMESPACE"), "shop-local"),
 		MetricsPeriod:      duration("METRICS_PERIOD", time.Minute),
 		TracingEndpoint:    getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),

@@ -30,6 +30,8 @@ type Server struct {
 	DB      *Databases
 	Cache   *Cache
 	Log     *slog.Logger
+	// Origin, when set, refuses every request that did not come through CloudFront.
+	Origin *OriginGuard
 	// AdminToken guards PUT /api/admin/products/{id}; empty turns the route off.
 	AdminToken string
 	// Static holds the storefront: index.html is served at /, the rest under
@@ -63,7 +65,10 @@ func (s *Server) Handler() http.Handler {
 		})
 		mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.Static)))
 	}
-	return s.middleware(mux)
+	if s.Origin == nil {
+		return s.middleware(mux)
+	}
+	return s.middleware(s.Origin.Wrap(mux))
 }
 
 // middleware gives each request an ID (X-Request-Id, kept if the caller sent one),

@@ -1,0 +1,44 @@
+package edge
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/internal/shopapi"
+)
+
+// NewOriginSecret creates the secret CloudFront proves itself with: it sends the
+// value in shopapi.OriginHeader on every request to the API, and the service
+// refuses a request without it, so the API's own execute-api URL, which skips the
+// WAF, answers 403. The value is {"value": 64 letters and digits}.
+func NewOriginSecret(scope constructs.Construct, id string, removalPolicy awscdk.RemovalPolicy) awssecretsmanager.Secret {
+	secret := awssecretsmanager.NewSecret(scope, jsii.String(id), &awssecretsmanager.SecretProps{
+		Description: jsii.String("The value CloudFront sends in " + shopapi.OriginHeader + ": requests without it are refused"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String("{}"),
+			GenerateStringKey:    jsii.String(shopapi.OriginSecretKey),
+			PasswordLength:       jsii.Number(64),
+			ExcludePunctuation:   jsii.Bool(true),
+			IncludeSpace:         jsii.Bool(false),
+		},
+		RemovalPolicy: removalPolicy,
+	})
+	checks.Suppress(secret, "AwsSolutions-SMG4",
+		"CloudFront reads the value only when the distribution is deployed, so a hosted rotation would leave it sending a value the next rotation drops. `make rotate-origin-secret` rotates it: a new value, which the service accepts at once along with the previous one, then a deploy of the CDN stack pinned to the new version.")
+	return secret
+}
+
+// OriginHeaderValue is the value CloudFront's origin header is set to: a dynamic
+// reference that CloudFormation resolves when it deploys the distribution, to the
+// secret's current value or, when version is set, that version's. The value never
+// appears in the template.
+func OriginHeaderValue(secret awssecretsmanager.ISecret, version string) string {
+	opts := &awscdk.SecretsManagerSecretOptions{JsonField: jsii.String(shopapi.OriginSecretKey)}
+	if version != "" {
+		opts.VersionId = jsii.String(version)
+	}
+	return *awscdk.SecretValue_SecretsManager(secret.SecretArn(), opts).UnsafeUnwrap()
+}
