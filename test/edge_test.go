@@ -98,7 +98,7 @@ func TestWebACL(t *testing.T) {
 		}
 		visible("web ACL", acl["VisibilityConfig"])
 		var groups []string
-		rate := false
+		rate, session := false, false
 		for _, r := range asList(acl["Rules"]) {
 			visible(fmt.Sprint(r["Name"]), r["VisibilityConfig"])
 			st := r["Statement"].(map[string]any)
@@ -107,6 +107,23 @@ func TestWebACL(t *testing.T) {
 				if m["VendorName"] != "AWS" || fmt.Sprint(r["OverrideAction"]) != "map[None:map[]]" {
 					t.Errorf("%v: vendor %v, override %v; want AWS and none (the group's own blocks apply)", m["Name"], m["VendorName"], r["OverrideAction"])
 				}
+			}
+			if rb, ok := st["RateBasedStatement"].(map[string]any); ok && r["Name"] == edge.SessionRateRuleName {
+				session = true
+				e := s.cfg.Edge
+				key, _ := json.Marshal(rb["CustomKeys"])
+				if rb["AggregateKeyType"] != "CUSTOM_KEYS" || string(key) != `[{"Cookie":{"Name":"`+shopapi.SessionCookie+`","TextTransformations":[{"Priority":0,"Type":"NONE"}]}}]` ||
+					rb["Limit"] != float64(e.SessionRateLimit) || rb["EvaluationWindowSec"] != float64(e.SessionRateLimitWindowSeconds) {
+					t.Errorf("session rate rule %v, want keyed on the %s cookie, %d per %d s", rb, shopapi.SessionCookie, e.SessionRateLimit, e.SessionRateLimitWindowSeconds)
+				}
+				scope, _ := json.Marshal(rb["ScopeDownStatement"])
+				if !strings.Contains(string(scope), `"NotStatement"`) || !strings.Contains(string(scope), `"SearchString":"/static/"`) {
+					t.Errorf("session rate rule scope %s, want every path but /static/", scope)
+				}
+				if fmt.Sprint(r["Action"]) != "map[Block:map[CustomResponse:map[ResponseCode:429]]]" || r["Priority"] != float64(1) {
+					t.Errorf("session rate rule action %v priority %v, want block with 429, second", r["Action"], r["Priority"])
+				}
+				continue
 			}
 			if rb, ok := st["RateBasedStatement"].(map[string]any); ok {
 				rate = true
@@ -119,8 +136,8 @@ func TestWebACL(t *testing.T) {
 				}
 			}
 		}
-		if !rate {
-			t.Error("no per-IP rate-based rule")
+		if !rate || !session {
+			t.Errorf("per-IP rate rule %v, per-session rate rule %v: want both", rate, session)
 		}
 		for _, want := range []string{"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"} {
 			if !slices.Contains(groups, want) {

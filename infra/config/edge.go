@@ -27,6 +27,12 @@ type Edge struct {
 	// RateLimitWindowSeconds before WAF answers it 429 until it slows down.
 	RateLimit              int
 	RateLimitWindowSeconds int
+	// SessionRateLimit is how many requests to the API (static files do not count)
+	// one storefront session, the shopapi.SessionCookie the service sets, may send
+	// in SessionRateLimitWindowSeconds before WAF answers it 429. A request without
+	// the cookie is limited per IP address only.
+	SessionRateLimit              int
+	SessionRateLimitWindowSeconds int
 	// LogRetentionDays is how long CloudFront's access logs are kept.
 	LogRetentionDays int
 	// OriginSecretVersion pins the version of the origin secret CloudFront sends
@@ -77,6 +83,12 @@ func (e Edge) validate(p *problems) {
 	}
 	if !slices.Contains(RateLimitWindows, e.RateLimitWindowSeconds) {
 		p.add("edge.rateLimitWindowSeconds", e.RateLimitWindowSeconds, "one of "+intList(RateLimitWindows))
+	}
+	if e.SessionRateLimit < 10 || e.SessionRateLimit > 2_000_000_000 {
+		p.add("edge.sessionRateLimit", e.SessionRateLimit, "10 to 2000000000 requests per session and window (WAF's bounds)")
+	}
+	if !slices.Contains(RateLimitWindows, e.SessionRateLimitWindowSeconds) {
+		p.add("edge.sessionRateLimitWindowSeconds", e.SessionRateLimitWindowSeconds, "one of "+intList(RateLimitWindows))
 	}
 	if e.OriginSecretVersion != "" && !secretVersionPattern.MatchString(e.OriginSecretVersion) {
 		p.add("originSecretVersion (context)", e.OriginSecretVersion, "a Secrets Manager version ID, 32 to 64 letters, digits and hyphens, as put-secret-value prints it")

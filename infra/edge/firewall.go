@@ -5,12 +5,17 @@ package edge
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/internal/shopapi"
 )
+
+var noTransformation = &[]any{&awswafv2.CfnWebACL_TextTransformationProperty{Priority: jsii.Number(0), Type: jsii.String("NONE")}}
 
 // Region is where CloudFront reads certificates and web ACLs from.
 const Region = "us-east-1"
@@ -22,6 +27,10 @@ type FirewallProps struct {
 	// RateLimit requests per IP address in RateLimitWindowSeconds; more get 429.
 	RateLimit              int
 	RateLimitWindowSeconds int
+	// SessionRateLimit requests to the API per storefront session (the
+	// shopapi.SessionCookie value) in SessionRateLimitWindowSeconds; more get 429.
+	SessionRateLimit              int
+	SessionRateLimitWindowSeconds int
 }
 
 // ManagedRuleGroups are the AWS managed rule groups the ACL runs, in order.
@@ -43,11 +52,14 @@ func requireRegion(scope constructs.Construct, what string) {
 // dimension), for dashboards.
 func WebACLMetricName(metricPrefix string) string { return metricPrefix + "-WebAcl" }
 
-// RateRuleName names the per-IP rate-based rule.
-const RateRuleName = "RateLimitPerIP"
+// The rate-based rules: per IP address, and per storefront session.
+const (
+	RateRuleName        = "RateLimitPerIP"
+	SessionRateRuleName = "RateLimitPerSession"
+)
 
-// NewFirewall creates a web ACL of CloudFront scope: the per-IP rate limit first,
-// then the managed rule groups. Every rule publishes metrics and samples requests.
+// NewFirewall creates a web ACL of CloudFront scope: the per-IP and per-session
+// rate limits first, then the managed rule groups. Every rule publishes metrics and samples requests.
 // Its stack must be in us-east-1.
 func NewFirewall(scope constructs.Construct, id string, props FirewallProps) awswafv2.CfnWebACL {
 	requireRegion(scope, "web ACL")
@@ -57,6 +69,12 @@ func NewFirewall(scope constructs.Construct, id string, props FirewallProps) aws
 			MetricName:               jsii.String(props.MetricPrefix + "-" + metric),
 			SampledRequestsEnabled:   jsii.Bool(true),
 		}
+	}
+	// 429 tells a well-behaved client to back off; WAF's default is a bare 403.
+	tooMany := &awswafv2.CfnWebACL_RuleActionProperty{
+		Block: &awswafv2.CfnWebACL_BlockActionProperty{
+			CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{ResponseCode: jsii.Number(429)},
+		},
 	}
 	rules := []any{&awswafv2.CfnWebACL_RuleProperty{
 		Name:     jsii.String(RateRuleName),
@@ -68,18 +86,38 @@ func NewFirewall(scope constructs.Construct, id string, props FirewallProps) aws
 				EvaluationWindowSec: jsii.Number(props.RateLimitWindowSeconds),
 			},
 		},
-		// 429 tells a well-behaved client to back off; WAF's default is a bare 403.
-		Action: &awswafv2.CfnWebACL_RuleActionProperty{
-			Block: &awswafv2.CfnWebACL_BlockActionProperty{
-				CustomResponse: &awswafv2.CfnWebACL_CustomResponseProperty{ResponseCode: jsii.Number(429)},
+		Action:           tooMany,
+		VisibilityConfig: visibility(RateRuleName),
+	}, &awswafv2.CfnWebACL_RuleProperty{
+		// Keyed on the session cookie: one shopper behind a shared address (an
+		// office, a carrier's NAT) is held to their own share. A request without
+		// the cookie has no key and only the per-IP rule applies to it.
+		Name:     jsii.String(SessionRateRuleName),
+		Priority: jsii.Number(1),
+		Statement: &awswafv2.CfnWebACL_StatementProperty{
+			RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
+				AggregateKeyType:    jsii.String("CUSTOM_KEYS"),
+				CustomKeys:          &[]any{&awswafv2.CfnWebACL_RateBasedStatementCustomKeyProperty{Cookie: &awswafv2.CfnWebACL_RateLimitCookieProperty{Name: jsii.String(shopapi.SessionCookie), TextTransformations: noTransformation}}},
+				Limit:               jsii.Number(props.SessionRateLimit),
+				EvaluationWindowSec: jsii.Number(props.SessionRateLimitWindowSeconds),
+				// Static files, cached by CloudFront, do not count against a shopper.
+				ScopeDownStatement: &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{
+					Statement: &awswafv2.CfnWebACL_StatementProperty{ByteMatchStatement: &awswafv2.CfnWebACL_ByteMatchStatementProperty{
+						FieldToMatch:         &awswafv2.CfnWebACL_FieldToMatchProperty{UriPath: map[string]any{}},
+						PositionalConstraint: jsii.String("STARTS_WITH"),
+						SearchString:         jsii.String(strings.TrimSuffix(StaticPath, "*")),
+						TextTransformations:  noTransformation,
+					}},
+				}},
 			},
 		},
-		VisibilityConfig: visibility(RateRuleName),
+		Action:           tooMany,
+		VisibilityConfig: visibility(SessionRateRuleName),
 	}}
 	for i, group := range ManagedRuleGroups {
 		rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
 			Name:     jsii.String(group),
-			Priority: jsii.Number(i + 1),
+			Priority: jsii.Number(i + 2),
 			Statement: &awswafv2.CfnWebACL_StatementProperty{
 				ManagedRuleGroupStatement: &awswafv2.CfnWebACL_ManagedRuleGroupStatementProperty{
 					VendorName: jsii.String("AWS"), Name: jsii.String(group),

@@ -36,9 +36,11 @@ func NewEdge(scope constructs.Construct, id string, cfg config.Config) *Edge {
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	e := &Edge{Stack: stack}
 	e.Firewall = edge.NewFirewall(stack, "WebAcl", edge.FirewallProps{
-		MetricPrefix:           cfg.Prefix,
-		RateLimit:              cfg.Edge.RateLimit,
-		RateLimitWindowSeconds: cfg.Edge.RateLimitWindowSeconds,
+		MetricPrefix:                  cfg.Prefix,
+		RateLimit:                     cfg.Edge.RateLimit,
+		RateLimitWindowSeconds:        cfg.Edge.RateLimitWindowSeconds,
+		SessionRateLimit:              cfg.Edge.SessionRateLimit,
+		SessionRateLimitWindowSeconds: cfg.Edge.SessionRateLimitWindowSeconds,
 	})
 	output(stack, WebACLArnOutput, e.Firewall.AttrArn(), "The WAF web ACL of the distribution (read by the CDN stack)")
 	if d := cfg.Edge; d.HasDomain() {

@@ -32,5 +32,9 @@ func Split(route string) (method, path string) {
 // request without it: it did not come through CloudFront and its WAF.
 const OriginHeader = "X-Origin-Verify"
 
+// SessionCookie names the storefront session the service gives every browser; the
+// WAF rate-limits requests per value of it, besides per IP address.
+const SessionCookie = "shop_session"
+
 // OriginSecretKey is the JSON key of the value in the origin secret.
 const OriginSecretKey = "value"

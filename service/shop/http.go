@@ -60,6 +60,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc(shopapi.Order, s.order)
 	if s.Static != nil {
 		mux.HandleFunc(shopapi.Storefront+"{$}", func(w http.ResponseWriter, r *http.Request) {
+			startSession(w, r)
 			w.Header().Set("Cache-Control", "no-cache")
 			http.ServeFileFS(w, r, s.Static, "index.html")
 		})
@@ -69,6 +70,29 @@ func (s *Server) Handler() http.Handler {
 		return s.middleware(mux)
 	}
 	return s.middleware(s.Origin.Wrap(mux))
+}
+
+// startSession gives a browser that has none a storefront session: a random
+// shopapi.SessionCookie, which the WAF rate-limits per value. It identifies
+// nothing and authorises nothing; a client that drops it is limited per IP.
+func startSession(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(shopapi.SessionCookie); err == nil && validSession(c.Value) {
+		return
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	http.SetCookie(w, &http.Cookie{
+		Name: shopapi.SessionCookie, Value: hex.EncodeToString(b), Path: "/",
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func validSession(v string) bool {
+	if len(v) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(v)
+	return err == nil
 }
 
 // middleware gives each request an ID (X-Request-Id, kept if the caller sent one),

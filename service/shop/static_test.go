@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"testing/fstest"
+
+	"github.com/example/scalable-web/internal/shopapi"
 )
 
 func TestStorefrontFiles(t *testing.T) {
@@ -33,5 +35,43 @@ func TestStorefrontFiles(t *testing.T) {
 		if rec.Code != c.status || (c.body != "" && rec.Body.String() != c.body) {
 			t.Errorf("GET %s: %d %q, want %d %q", c.path, rec.Code, rec.Body.String(), c.status, c.body)
 		}
+	}
+}
+
+// TestStorefrontStartsASession: the page gives a browser without one a random
+// session cookie, which the WAF's per-session rate rule is keyed on; a browser
+// that has a well-formed one keeps it.
+func TestStorefrontStartsASession(t *testing.T) {
+	s := &Server{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Static: fstest.MapFS{"index.html": {Data: []byte("<h1>shop</h1>")}}}
+	h := s.Handler()
+	get := func(cookie string) *http.Cookie {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		if cookie != "" {
+			req.AddCookie(&http.Cookie{Name: shopapi.SessionCookie, Value: cookie})
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == shopapi.SessionCookie {
+				return c
+			}
+		}
+		return nil
+	}
+	first, second := get(""), get("")
+	if first == nil || second == nil {
+		t.Fatal("GET / without a session set no session cookie")
+	}
+	if len(first.Value) != 32 || first.Value == second.Value {
+		t.Errorf("session values %q and %q, want 32 random hex characters each, different", first.Value, second.Value)
+	}
+	if !first.HttpOnly || !first.Secure || first.SameSite != http.SameSiteLaxMode || first.Path != "/" {
+		t.Errorf("session cookie %+v, want HttpOnly, Secure, SameSite=Lax, Path=/", first)
+	}
+	if c := get(first.Value); c != nil {
+		t.Errorf("GET / with a session set another: %v", c)
+	}
+	if c := get("forged; value"); c == nil {
+		t.Error("GET / with a malformed session kept it, want a new one")
 	}
 }
