@@ -408,6 +408,9 @@ func mapOf(v any) map[string]any {
 }
 
 func asStrings(v any) []string {
+	if one, ok := v.(string); ok {
+		return []string{one} // IAM's one-action, one-resource form
+	}
 	var out []string
 	for _, x := range v.([]any) {
 		out = append(out, fmt.Sprint(x))

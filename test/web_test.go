@@ -3,6 +3,7 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/scalable-web/infra/stacks"
+	"github.com/example/scalable-web/infra/web"
 )
 
 // forEachWebStack runs test once per stage on its web stack.
@@ -147,6 +149,52 @@ func TestWebAlarms(t *testing.T) {
 			if metrics[metric] != threshold {
 				t.Errorf("alarm on %s: threshold %v, want %v", metric, metrics[metric], threshold)
 			}
+		}
+	})
+}
+
+// TestInstanceRoleReadsOnlyItsOwn: the fleet's role has no managed policy (not
+// AmazonSSMManagedInstanceCore, which reads every SSM parameter of the account),
+// no Systems Manager action beyond Session Manager's, and reads exactly the
+// service's secrets: its database login, the cache AUTH token, the origin secret.
+func TestInstanceRoleReadsOnlyItsOwn(t *testing.T) {
+	forEachWebStack(t, func(t *testing.T, s *synthesis, stack string) {
+		for id, r := range s.resources(stack, "AWS::IAM::Role") {
+			if !strings.Contains(id, "WebRole") {
+				continue
+			}
+			if arns := props(r)["ManagedPolicyArns"]; arns != nil {
+				t.Errorf("%s: managed policies %v, want none", id, arns)
+			}
+		}
+		var ssm []string
+		secrets := map[string]bool{}
+		for id, p := range s.resources(stack, "AWS::IAM::Policy") {
+			if !strings.Contains(id, "WebRole") {
+				continue
+			}
+			for _, st := range asList(mapOf(props(p)["PolicyDocument"])["Statement"]) {
+				actions := asStrings(st["Action"])
+				for _, a := range actions {
+					if strings.HasPrefix(a, "ssm:") || strings.HasPrefix(a, "ssmmessages:") || strings.HasPrefix(a, "ec2messages:") {
+						ssm = append(ssm, a)
+					}
+				}
+				if slices.Contains(actions, "secretsmanager:GetSecretValue") {
+					for _, ref := range findKey(st["Resource"], "Fn::GetStackOutput") {
+						secrets[fmt.Sprint(mapOf(ref)["OutputName"])] = true
+					}
+				}
+			}
+		}
+		slices.Sort(ssm)
+		want := slices.Clone(web.SessionManagerActions)
+		slices.Sort(want)
+		if !slices.Equal(ssm, want) {
+			t.Errorf("Systems Manager actions %v, want exactly Session Manager's %v", ssm, want)
+		}
+		if len(secrets) != 3 {
+			t.Errorf("the role reads %d secrets (%v), want 3: its database login, the cache AUTH token, the origin secret", len(secrets), secrets)
 		}
 	})
 }

@@ -104,7 +104,7 @@ func (w *Web) alarm(id string, metric awscloudwatch.IMetric, threshold float64, 
 // suppress records the AwsSolutions rules this tier breaks on purpose; it runs
 // last, after the grants that create the policies it covers.
 func (w *Web) suppress() {
-	checks.Suppress(w.Role, "AwsSolutions-IAM4",
-		"AmazonSSMManagedInstanceCore is the policy AWS documents for Session Manager, the only way in: no SSH key, no bastion.",
-		"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore")
+	checks.Suppress(w.Role, "AwsSolutions-IAM5",
+		"Session Manager, the only way in (no SSH key, no bastion): ssm:UpdateInstanceInformation and the four ssmmessages channel actions, which the agent calls for its own instance, are the minimum AWS documents and are granted on Resource * there; no other Systems Manager action (no parameter, document or command) is allowed.",
+		"Resource::*")
 }

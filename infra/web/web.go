@@ -62,6 +62,14 @@ type Props struct {
 	Notifications awssns.ITopic
 }
 
+// SessionManagerActions are what the SSM agent needs for Session Manager: register
+// the instance, and open the control and data channels of a session.
+var SessionManagerActions = []string{
+	"ssm:UpdateInstanceInformation",
+	"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+	"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+}
+
 // Web is the load balancer and the fleet behind it.
 type Web struct {
 	constructs.Construct
@@ -98,9 +106,16 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 
 	w.Role = awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
-		Description:     jsii.String("The service's instances: Session Manager, their binary, logs, and what the stacks grant"),
-		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore"))},
+		Description: jsii.String("The service's instances: Session Manager, their binary, logs, and what the stacks grant"),
 	})
+	// Session Manager, the only way in, and nothing else of Systems Manager: not
+	// AmazonSSMManagedInstanceCore, whose ssm:GetParameter* on every parameter of the
+	// account would let an instance read every stage's. The service reads no
+	// parameter; its secrets are granted one by one.
+	w.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(SessionManagerActions...),
+		Resources: jsii.Strings("*"),
+	}))
 	// Exactly the binary's object, not the CDK's grantRead on the whole assets bucket.
 	w.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("s3:GetObject"),
