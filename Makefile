@@ -85,9 +85,9 @@ diff: deps aws-credentials ## cdk diff of STAGE against the account in your AWS 
 	@echo "cdk diff of every stack of stage $(STAGE)"
 	$(CDK) diff $(CDK_FLAGS) --all $(DIFF_FLAGS)
 
-deploy: deps aws-credentials prod-confirmed ## cdk deploy of STAGE (prod needs CONFIRM=prod)
+deploy: deps aws-credentials prod-confirmed ## cdk deploy of STAGE (prod needs CONFIRM=prod and an alarm subscriber)
 	@echo "cdk deploy of every stack of stage $(STAGE)"
-	$(CDK) deploy $(CDK_FLAGS) --all --require-approval $(APPROVAL)
+	$(CDK) deploy $(CDK_FLAGS) -c deploy=true --all --require-approval $(APPROVAL)
 
 rotate-origin-secret: deps aws-credentials prod-confirmed ## new value for CloudFront's X-Origin-Verify header, no request refused (prod needs CONFIRM=prod)
 	CDK=$(CDK) STAGE=$(STAGE) bash scripts/rotate-origin-secret.sh

@@ -27,6 +27,12 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	// make deploy passes -c deploy=true: what synth allows, a deploy may not.
+	if app.Node().TryGetContext(jsii.String("deploy")) == "true" {
+		if err := cfg.ReadyToDeploy(); err != nil {
+			fail(err)
+		}
+	}
 	// The Lambda functions are built from the module root, where cdk runs the app.
 	root, err := os.Getwd()
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/example/scalable-web/infra/config"
 )
 
 var (
@@ -93,5 +95,34 @@ func TestAppSynthesizesDevByDefault(t *testing.T) {
 				t.Errorf("app wrote no %s: %v", file, err)
 			}
 		}
+	}
+}
+
+// TestDeployRefusesAStageWhoseAlarmsReachNoOne: make deploy passes -c deploy=true;
+// prod, which requires an alarm subscriber, is refused with one line until it has
+// one, while a plain synth of it (and of dev, which does not require one) works.
+func TestDeployRefusesAStageWhoseAlarmsReachNoOne(t *testing.T) {
+	ctx := cdkContext(t)
+	ctx["stage"], ctx["deploy"] = "prod", "true"
+	_, stderr, code := runApp(t, ctx)
+	want := "error: prod config: ops.alarmEmails and ops.alarmHTTPSEndpoints are both empty: want at least one on-call address or paging URL before deploying prod (ops.requireSubscriber is true), so its alarms reach a person\n"
+	if code != 1 || stderr != want {
+		t.Errorf("deploy of prod without a subscriber: exit %d, stderr\n%s\nwant exit 1 and\n%s", code, stderr, want)
+	}
+
+	prod, err := config.ForStage("prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod.Ops.AlarmHTTPSEndpoints = []string{"https://events.pagerduty.com/integration/abc/enqueue"}
+	if err := prod.ReadyToDeploy(); err != nil {
+		t.Errorf("prod with a paging URL: %v, want ready", err)
+	}
+	dev, _ := config.ForStage("dev")
+	if err := dev.ReadyToDeploy(); err != nil || dev.Ops.RequireSubscriber {
+		t.Errorf("dev: %v (requires a subscriber: %v), want ready without one", err, dev.Ops.RequireSubscriber)
+	}
+	if !synthesize(t, "prod").cfg.Ops.RequireSubscriber {
+		t.Error("prod does not require an alarm subscriber")
 	}
 }

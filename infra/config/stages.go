@@ -284,7 +284,8 @@ var stages = []Config{
 			SessionRateLimitWindowSeconds: 60,
 			LogRetentionDays:              365,
 		},
-		Ops:      Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil, Tracing: true},
+		// make deploy refuses prod until its alarms reach someone: add on-call here.
+		Ops:      Ops{AlarmEmails: nil, AlarmHTTPSEndpoints: nil, Tracing: true, RequireSubscriber: true},
 		Delivery: Delivery{CreateOIDCProvider: false},
 	},
 }

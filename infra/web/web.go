@@ -105,7 +105,7 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 	w.Logs = logs.NewGroup(this, "Logs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy})
 
 	w.Role = awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
-		AssumedBy:       awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
 		Description: jsii.String("The service's instances: Session Manager, their binary, logs, and what the stacks grant"),
 	})
 	// Session Manager, the only way in, and nothing else of Systems Manager: not
