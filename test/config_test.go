@@ -210,7 +210,7 @@ func TestBadConfigurations(t *testing.T) {
 		{"origin secret version that is not one", "", func(c *config.Config) { c.Edge.OriginSecretVersion = "latest" },
 			`dev config: originSecretVersion (context) "latest": want a Secrets Manager version ID, 32 to 64 letters, digits and hyphens, as put-secret-value prints it`},
 		{"no CloudFront log retention", "", func(c *config.Config) { c.Edge.LogRetentionDays = 0 },
-			`dev config: edge.logRetentionDays "0": want 1 to 3653`},
+			`dev config: edge.logRetentionDays "0": want one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (CloudWatch Logs keeps the WAF's logs that long)`},
 		{"alarm email with a display name", "", func(c *config.Config) { c.Ops.AlarmEmails = []string{"On call <oncall@example.com>"} },
 			`dev config: ops.alarmEmails "On call <oncall@example.com>": want plain email addresses such as oncall@example.com`},
 		{"alarm endpoint over plain HTTP", "", func(c *config.Config) { c.Ops.AlarmHTTPSEndpoints = []string{"http://hooks.example.com/sns"} },

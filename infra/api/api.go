@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawsec2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -44,7 +45,9 @@ type Props struct {
 
 	LogRetentionDays   int
 	LatencyAlarmMillis int
-	RemovalPolicy      awscdk.RemovalPolicy
+	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
+	LogsKey       awskms.IKey
+	RemovalPolicy awscdk.RemovalPolicy
 }
 
 // API is the HTTP API and its default stage.
@@ -98,7 +101,7 @@ func New(scope constructs.Construct, id string, props Props) *API {
 		})
 	}
 
-	a.Logs = logs.NewGroup(this, "AccessLogs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy})
+	a.Logs = logs.NewGroup(this, "AccessLogs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy, Key: props.LogsKey})
 	a.Stage = a.HTTPAPI.AddStage(jsii.String("Stage"), &awsapigatewayv2.HttpStageOptions{
 		StageName:              jsii.String("$default"),
 		AutoDeploy:             jsii.Bool(true),

@@ -46,6 +46,8 @@ type Props struct {
 
 	// RemovalPolicy applies to the replication group (SNAPSHOT keeps a final
 	// snapshot), its key, its secret and its logs.
+	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
+	LogsKey       awskms.IKey
 	RemovalPolicy awscdk.RemovalPolicy
 }
 
@@ -120,6 +122,7 @@ func New(scope constructs.Construct, id string, props Props) *Cache {
 	c.SlowLog = logs.NewGroup(this, "SlowLog", logs.GroupProps{
 		RetentionDays: props.LogRetentionDays,
 		RemovalPolicy: props.RemovalPolicy,
+		Key:           props.LogsKey,
 	})
 
 	c.ReplicationGroup = awselasticache.NewCfnReplicationGroup(this, jsii.String("Resource"), &awselasticache.CfnReplicationGroupProps{

@@ -33,7 +33,7 @@ type Edge struct {
 	// the cookie is limited per IP address only.
 	SessionRateLimit              int
 	SessionRateLimitWindowSeconds int
-	// LogRetentionDays is how long CloudFront's access logs are kept.
+	// LogRetentionDays is how long CloudFront's access logs and the WAF's logs are kept.
 	LogRetentionDays int
 	// OriginSecretVersion pins the version of the origin secret CloudFront sends
 	// (empty: the current one). It is not a stage setting: `make
@@ -93,8 +93,8 @@ func (e Edge) validate(p *problems) {
 	if e.OriginSecretVersion != "" && !secretVersionPattern.MatchString(e.OriginSecretVersion) {
 		p.add("originSecretVersion (context)", e.OriginSecretVersion, "a Secrets Manager version ID, 32 to 64 letters, digits and hyphens, as put-secret-value prints it")
 	}
-	if e.LogRetentionDays < 1 || e.LogRetentionDays > 3653 {
-		p.add("edge.logRetentionDays", e.LogRetentionDays, "1 to 3653")
+	if !slices.Contains(LogRetentionDays, e.LogRetentionDays) {
+		p.add("edge.logRetentionDays", e.LogRetentionDays, "one of "+intList(LogRetentionDays)+" (CloudWatch Logs keeps the WAF's logs that long)")
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53targets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -47,7 +48,9 @@ type DistributionProps struct {
 	LogRetentionDays int
 	// DeploymentLogRetentionDays applies to the log group of the static-file upload.
 	DeploymentLogRetentionDays int
-	RemovalPolicy              awscdk.RemovalPolicy
+	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
+	LogsKey       awskms.IKey
+	RemovalPolicy awscdk.RemovalPolicy
 }
 
 // Distribution is the CloudFront distribution and what it owns.
@@ -180,7 +183,7 @@ func NewDistribution(scope constructs.Construct, id string, props DistributionPr
 		DestinationKeyPrefix: jsii.String("static/"),
 		Distribution:         d.Distribution,
 		DistributionPaths:    jsii.Strings(StaticPath),
-		LogGroup:             logs.NewGroup(this, "StaticFilesLogs", logs.GroupProps{RetentionDays: props.DeploymentLogRetentionDays, RemovalPolicy: props.RemovalPolicy}),
+		LogGroup:             logs.NewGroup(this, "StaticFilesLogs", logs.GroupProps{RetentionDays: props.DeploymentLogRetentionDays, RemovalPolicy: props.RemovalPolicy, Key: props.LogsKey}),
 	})
 	suppressDeploymentHandler(deployment)
 	return d

@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awswafv2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/internal/shopapi"
 )
 
@@ -139,4 +141,39 @@ func NewFirewall(scope constructs.Construct, id string, props FirewallProps) aws
 			SampledRequestsEnabled:   jsii.Bool(true),
 		},
 	})
+}
+
+// RedactedLogFields are the request headers the WAF's logs never hold: the session
+// cookie and any credentials a client sends.
+var RedactedLogFields = []string{"cookie", "authorization"}
+
+// LogFirewall sends the web ACL's logs, every request it evaluated and what it
+// decided, to a log group of their own, encrypted with a key of this region (the
+// edge stack's, us-east-1), with RedactedLogFields left out. WAF requires the
+// group's name to start with "aws-waf-logs-".
+func LogFirewall(scope constructs.Construct, id string, acl awswafv2.CfnWebACL, name string, retentionDays int, removalPolicy awscdk.RemovalPolicy) awslogs.LogGroup {
+	this := constructs.NewConstruct(scope, jsii.String(id))
+	group := logs.NewGroup(this, "Group", logs.GroupProps{
+		RetentionDays: retentionDays, RemovalPolicy: removalPolicy,
+		Key:  logs.NewKey(this, "Key", removalPolicy),
+		Name: "aws-waf-logs-" + name,
+	})
+	var redacted []any
+	for _, header := range RedactedLogFields {
+		redacted = append(redacted, &awswafv2.CfnLoggingConfiguration_FieldToMatchProperty{
+			SingleHeader: map[string]any{"Name": header},
+		})
+	}
+	stack := awscdk.Stack_Of(this)
+	// WAF takes the group's ARN without the ":*" the CDK's LogGroupArn ends with.
+	arn := stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("logs"), Resource: jsii.String("log-group"), ResourceName: group.LogGroupName(),
+		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+	awswafv2.NewCfnLoggingConfiguration(this, jsii.String("Logging"), &awswafv2.CfnLoggingConfigurationProps{
+		ResourceArn:           acl.AttrArn(),
+		LogDestinationConfigs: &[]any{arn},
+		RedactedFields:        &redacted,
+	})
+	return group
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
@@ -38,7 +39,9 @@ type Props struct {
 	Subnets *awsec2.SubnetSelection
 
 	LogRetentionDays int
-	RemovalPolicy    awscdk.RemovalPolicy
+	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
+	LogsKey       awskms.IKey
+	RemovalPolicy awscdk.RemovalPolicy
 	// ErrorAlarmPeriods is how many 5-minute periods in a row with errors raise the
 	// errors alarm (default 3: SQS retries a consumer's failures, so one bad
 	// period is not news; 1 for a job that runs once a day). ErrorAlarmDescription
@@ -76,7 +79,7 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 	if memory == 0 {
 		memory = 256
 	}
-	f.LogGroup = logs.NewGroup(this, "Logs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy})
+	f.LogGroup = logs.NewGroup(this, "Logs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy, Key: props.LogsKey})
 
 	env := map[string]*string{}
 	for k, v := range props.Environment {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -20,14 +22,48 @@ type GroupProps struct {
 	// RemovalPolicy applies to the group when it leaves its stack. The zero value
 	// retains it; SNAPSHOT, which log groups do not support, also retains it.
 	RemovalPolicy awscdk.RemovalPolicy
+	// Key encrypts the group's events: the stack's region's logs key (NewKey).
+	Key awskms.IKey
+	// Name is the group's name; empty lets CloudFormation choose one.
+	Name string
 }
 
-// NewGroup creates a log group with the given retention and removal policy.
+// NewGroup creates a log group, encrypted with its key, with the given retention
+// and removal policy.
 func NewGroup(scope constructs.Construct, id string, props GroupProps) awslogs.LogGroup {
-	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
+	if props.Key == nil {
+		panic("logs: group " + id + " has no key: every log group is encrypted with the region's logs key")
+	}
+	group := &awslogs.LogGroupProps{
 		Retention:     Retention(props.RetentionDays),
 		RemovalPolicy: removal.Keep(props.RemovalPolicy),
+		EncryptionKey: props.Key,
+	}
+	if props.Name != "" {
+		group.LogGroupName = jsii.String(props.Name)
+	}
+	return awslogs.NewLogGroup(scope, jsii.String(id), group)
+}
+
+// NewKey creates the key that encrypts log groups in its stack's region. CloudWatch
+// Logs may use it only for log groups of this account and region: the encryption
+// context it sends names the log group, and the key policy requires one of ours.
+func NewKey(scope constructs.Construct, id string, removalPolicy awscdk.RemovalPolicy) awskms.Key {
+	key := awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the stage's CloudWatch log groups in this region"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal.Keep(removalPolicy),
 	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogsEncryptsThisAccountsGroups"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(awscdk.Fn_Sub(jsii.String("logs.${AWS::Region}.amazonaws.com"), nil), nil)},
+		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"), nil)},
+		},
+	}), nil)
+	return key
 }
 
 var retentions = map[int]awslogs.RetentionDays{

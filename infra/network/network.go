@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -31,6 +32,8 @@ type Props struct {
 	// FlowLogRetentionDays is how long flow logs are kept.
 	FlowLogRetentionDays int
 	// RemovalPolicy applies to the flow-log group; the zero value retains it.
+	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
+	LogsKey       awskms.IKey
 	RemovalPolicy awscdk.RemovalPolicy
 }
 
@@ -75,6 +78,7 @@ func New(scope constructs.Construct, id string, props Props) *Network {
 	flowLogs := logs.NewGroup(this, "FlowLogs", logs.GroupProps{
 		RetentionDays: props.FlowLogRetentionDays,
 		RemovalPolicy: props.RemovalPolicy,
+		Key:           props.LogsKey,
 	})
 	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
 		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil),

@@ -36,6 +36,7 @@ func NewAPI(scope constructs.Construct, id string, cfg config.Config, stateful *
 		LogRetentionDays:   a.LogRetentionDays,
 		LatencyAlarmMillis: a.LatencyAlarmMillis,
 		RemovalPolicy:      removal.Policy(cfg.RemovalPolicy),
+		LogsKey:            stateful.LogsKey,
 	})
 	ops.Notify(stateful.Ops.Topic, httpAPI.Alarms...)
 	output(stack, "ApiUrl", httpAPI.HTTPAPI.ApiEndpoint(), "The API's endpoint (CloudFront will sit in front of it)")

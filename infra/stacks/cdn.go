@@ -39,6 +39,7 @@ func NewCDN(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 		LogRetentionDays:           e.LogRetentionDays,
 		DeploymentLogRetentionDays: cfg.Web.LogRetentionDays,
 		RemovalPolicy:              removal.Policy(cfg.RemovalPolicy),
+		LogsKey:                    stateful.LogsKey,
 	}
 	if e.HasDomain() {
 		props.Domain = e.Domain

@@ -9,6 +9,7 @@ import (
 
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/edge"
+	"github.com/example/scalable-web/infra/removal"
 )
 
 // The outputs of the edge stack that the CDN stack reads from another region.
@@ -42,6 +43,7 @@ func NewEdge(scope constructs.Construct, id string, cfg config.Config) *Edge {
 		SessionRateLimit:              cfg.Edge.SessionRateLimit,
 		SessionRateLimitWindowSeconds: cfg.Edge.SessionRateLimitWindowSeconds,
 	})
+	edge.LogFirewall(stack, "WafLogs", e.Firewall, cfg.Prefix, cfg.Edge.LogRetentionDays, removal.Policy(cfg.RemovalPolicy))
 	output(stack, WebACLArnOutput, e.Firewall.AttrArn(), "The WAF web ACL of the distribution (read by the CDN stack)")
 	if d := cfg.Edge; d.HasDomain() {
 		zone := edge.Zone(stack, "Zone", d.HostedZoneID, d.HostedZoneName)

@@ -49,7 +49,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	function := func(pkg, description string, env map[string]string, inVPC bool) gofunction.Props {
 		p := gofunction.Props{
 			SourceDir: sourceDir, Package: pkg, Description: description, Environment: env,
-			Timeout: cfg.Messaging.ConsumerTimeoutSeconds, LogRetentionDays: cfg.Messaging.LogRetentionDays, RemovalPolicy: policy,
+			Timeout: cfg.Messaging.ConsumerTimeoutSeconds, LogRetentionDays: cfg.Messaging.LogRetentionDays, RemovalPolicy: policy, LogsKey: stateful.LogsKey,
 			Tracing: cfg.Ops.Tracing, MetricsNamespace: cfg.Prefix,
 		}
 		if inVPC {

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -10,6 +11,7 @@ import (
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/edge"
+	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/infra/network"
 	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
@@ -32,6 +34,8 @@ type Stateful struct {
 	// Origin holds the value CloudFront sends the API to prove a request came
 	// through it (edge.NewOriginSecret).
 	Origin awssecretsmanager.Secret
+	// LogsKey encrypts the stage's log groups in this region (logs.NewKey).
+	LogsKey awskms.Key
 	// Ops is the topic every alarm of the stage notifies. It lives here, in the
 	// stack every other one depends on, and its email subscriptions are state:
 	// recreating the topic would make everyone confirm again.
@@ -44,12 +48,16 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 	props.TerminationProtection = jsii.Bool(cfg.TerminationProtection)
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	policy := removal.Policy(cfg.RemovalPolicy)
+	// One key encrypts every log group of the stage in this region, this stack's
+	// and the stateless stacks' alike.
+	logsKey := logs.NewKey(stack, "OpsLogsKey", policy)
 
 	net := network.New(stack, "Network", network.Props{
 		CIDR:                 cfg.Network.CIDR,
 		AZs:                  cfg.Network.AZs,
 		NATGateways:          cfg.Network.NATGateways,
 		FlowLogRetentionDays: cfg.Network.FlowLogRetentionDays,
+		LogsKey:              logsKey,
 		RemovalPolicy:        policy,
 	})
 
@@ -94,6 +102,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 		SnapshotWindow:        cc.SnapshotWindow,
 		MaintenanceWindow:     cc.MaintenanceWindow,
 		LogRetentionDays:      cc.LogRetentionDays,
+		LogsKey:               logsKey,
 		RemovalPolicy:         policy,
 	})
 
@@ -119,7 +128,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 	output(stack, "OriginSecretArn", origin.SecretArn(), "The value CloudFront sends the API in "+shopapi.OriginHeader+" (make rotate-origin-secret)")
 	output(stack, "OpsTopicArn", alerts.Topic.TopicArn(), "The topic every alarm notifies: subscribe on-call here (config: Ops)")
 
-	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Origin: origin, Ops: alerts}
+	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Origin: origin, LogsKey: logsKey, Ops: alerts}
 }
 
 // logins are the components' users, by the role each is a member of.

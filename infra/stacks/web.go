@@ -63,6 +63,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 		AccessLogs:              stateful.Storage.AccessLogs,
 		LogRetentionDays:        w.LogRetentionDays,
 		RemovalPolicy:           removal.Policy(cfg.RemovalPolicy),
+		LogsKey:                 stateful.LogsKey,
 		Notifications:           stateful.Ops.Topic,
 	})
 	// Said from the fleet's side, so both halves of each rule live in this stack.

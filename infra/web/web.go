@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
@@ -26,6 +27,7 @@ import (
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/gobuild"
 	"github.com/example/scalable-web/infra/logs"
+	"github.com/example/scalable-web/infra/storage"
 )
 
 // ServicePort is where the service listens on each instance.
@@ -56,7 +58,9 @@ type Props struct {
 	DeletionProtection       bool
 	AccessLogs               awss3.IBucket
 	LogRetentionDays         int
-	RemovalPolicy            awscdk.RemovalPolicy
+	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
+	LogsKey       awskms.IKey
+	RemovalPolicy awscdk.RemovalPolicy
 	// Notifications receives the group's launch and termination events, failed
 	// ones included.
 	Notifications awssns.ITopic
@@ -102,7 +106,7 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling:      gobuild.Bundling(props.SourceDir, "./service", "shop", awscdk.BundlingOutput_SINGLE_FILE),
 	})
-	w.Logs = logs.NewGroup(this, "Logs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy})
+	w.Logs = logs.NewGroup(this, "Logs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy, Key: props.LogsKey})
 
 	w.Role = awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
@@ -204,15 +208,11 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 		DropInvalidHeaderFields: jsii.Bool(true),
 		IdleTimeout:             awscdk.Duration_Seconds(jsii.Number(60)),
 	})
-	// Access logs need the region: the bucket policy names the region's ELB account
-	// (or, in regions opened since August 2022, a log-delivery service), which an
-	// environment-agnostic template cannot know.
-	if !*awscdk.Token_IsUnresolved(stack.Region()) {
-		w.LoadBalancer.LogAccessLogs(props.AccessLogs, jsii.String("alb"))
-	} else {
-		checks.Suppress(w.LoadBalancer, "AwsSolutions-ELB2",
-			"Environment-agnostic stage: the bucket policy for ALB log delivery depends on the region, unknown at synth. Set the stage's account and region and access logs go to the access-log bucket (README: Web).")
-	}
+	// Access logs in every stage: the access-log bucket's own policy admits the
+	// region's log delivery (storage.LoadBalancerLogPrefix), whatever the region.
+	w.LoadBalancer.SetAttribute(jsii.String("access_logs.s3.enabled"), jsii.String("true"))
+	w.LoadBalancer.SetAttribute(jsii.String("access_logs.s3.bucket"), props.AccessLogs.BucketName())
+	w.LoadBalancer.SetAttribute(jsii.String("access_logs.s3.prefix"), jsii.String(storage.LoadBalancerLogPrefix))
 	w.Listener = w.LoadBalancer.AddListener(jsii.String("Http"), &elbv2.BaseApplicationListenerProps{
 		Port: jsii.Number(80), Protocol: elbv2.ApplicationProtocol_HTTP, Open: jsii.Bool(false),
 	})
