@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/storage"
 )
@@ -136,4 +137,95 @@ func TestWafLogsRedactCredentials(t *testing.T) {
 			t.Errorf("redacted headers %v, want cookie and authorization", redacted)
 		}
 	})
+}
+
+// TestCustomerDataBehindAKey: the event archive and the reports are encrypted with
+// the data key, versioned, and expire (previous versions too); the key lets the
+// account administer it but only the two writer functions (by role name) and the
+// configured readers use it, so no other principal of the account, such as the
+// CDK's lookup role that pull-request diffs may assume, can read the data.
+func TestCustomerDataBehindAKey(t *testing.T) {
+	const analyst = "arn:aws:iam::123456789012:role/analysts"
+	withReader := synthesizeVariant(t, "prod-data-reader", "prod", func(c *config.Config) { c.Storage.DataReaderRoleArns = []string{analyst} })
+	for _, s := range []*synthesis{synthesize(t, "dev"), synthesize(t, "staging"), synthesize(t, "prod"), withReader} {
+		t.Run(s.cfg.Stage+fmt.Sprint(len(s.cfg.Storage.DataReaderRoleArns)), func(t *testing.T) {
+			stateful, events := *s.stacks.Stateful.StackName(), *s.stacks.Events.StackName()
+			var dataKey string
+			for id := range s.resources(stateful, "AWS::KMS::Key") {
+				if strings.HasPrefix(id, "StorageDataKey") {
+					dataKey = id
+				}
+			}
+			if dataKey == "" {
+				t.Fatal("no data key in the stateful stack")
+			}
+			for _, name := range []string{"StorageEvents", "StorageReports"} {
+				var b map[string]any
+				for id, r := range s.resources(stateful, "AWS::S3::Bucket") {
+					if strings.HasPrefix(id, name) {
+						b = props(r)
+					}
+				}
+				enc, _ := json.Marshal(b["BucketEncryption"])
+				if !strings.Contains(string(enc), `"SSEAlgorithm":"aws:kms"`) || !strings.Contains(string(enc), dataKey) || !strings.Contains(string(enc), `"BucketKeyEnabled":true`) {
+					t.Errorf("%s encryption %s, want SSE-KMS with %s and a bucket key", name, enc, dataKey)
+				}
+				if fmt.Sprint(mapOf(b["VersioningConfiguration"])["Status"]) != "Enabled" {
+					t.Errorf("%s versioning %v, want enabled", name, b["VersioningConfiguration"])
+				}
+				rules := asList(mapOf(b["LifecycleConfiguration"])["Rules"])
+				if len(rules) != 1 || rules[0]["ExpirationInDays"] != float64(s.cfg.Storage.DataRetentionDays) ||
+					mapOf(rules[0]["NoncurrentVersionExpiration"])["NoncurrentDays"] != float64(s.cfg.Storage.NoncurrentVersionDays) {
+					t.Errorf("%s lifecycle %v, want expiry after %d days and previous versions after %d", name, rules, s.cfg.Storage.DataRetentionDays, s.cfg.Storage.NoncurrentVersionDays)
+				}
+			}
+
+			usage := []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:*"}
+			var principals []string
+			for _, st := range asList(mapOf(props(s.resources(stateful, "AWS::KMS::Key")[dataKey])["KeyPolicy"])["Statement"]) {
+				uses := false
+				for _, a := range asStrings(st["Action"]) {
+					for _, u := range usage {
+						if strings.HasPrefix(a, u) {
+							uses = true
+						}
+					}
+				}
+				if !uses {
+					continue
+				}
+				arns := mapOf(mapOf(st["Condition"])["ArnEquals"])["aws:PrincipalArn"]
+				if arns == nil {
+					t.Errorf("statement %v uses the key with no aws:PrincipalArn condition: any principal of the account could", st["Sid"])
+				}
+				b, _ := json.Marshal(arns)
+				principals = append(principals, string(b))
+			}
+			all := strings.Join(principals, " ")
+			for _, role := range []string{s.cfg.Prefix + "-analytics-", s.cfg.Prefix + "-dailyreport-"} {
+				if !strings.Contains(all, ":role/"+role) {
+					t.Errorf("the data key does not admit the writer %s: %s", role, all)
+				}
+			}
+			if got, want := strings.Count(all, ":role/"), 2+len(s.cfg.Storage.DataReaderRoleArns); got != want {
+				t.Errorf("the data key admits %d roles (%s), want %d: the two writers and the configured readers", got, all, want)
+			}
+			if len(s.cfg.Storage.DataReaderRoleArns) > 0 && !strings.Contains(all, analyst) {
+				t.Errorf("the configured reader %s is not admitted: %s", analyst, all)
+			}
+
+			// The writers' roles carry the names the key admits.
+			var names []string
+			for _, r := range s.resources(events, "AWS::IAM::Role") {
+				if n, ok := props(r)["RoleName"]; ok {
+					b, _ := json.Marshal(n)
+					names = append(names, string(b))
+				}
+			}
+			joined := strings.Join(names, " ")
+			if len(names) != 2 || !strings.Contains(joined, s.cfg.Prefix+"-analytics-") || !strings.Contains(joined, s.cfg.Prefix+"-dailyreport-") {
+				t.Errorf("named roles in the events stack %v, want the analytics and daily-report functions'", names)
+			}
+		})
+	}
 }

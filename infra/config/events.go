@@ -48,6 +48,15 @@ type Batch struct {
 type Storage struct {
 	// AccessLogRetentionDays is how long server access logs are kept.
 	AccessLogRetentionDays int
+	// DataRetentionDays is how long the customer data (the event archive and the
+	// reports) is kept; NoncurrentVersionDays how long an overwritten or deleted
+	// object's previous version is (the buckets are versioned).
+	DataRetentionDays     int
+	NoncurrentVersionDays int
+	// DataReaderRoleArns are the IAM roles, besides the functions that write it,
+	// that may decrypt the customer data: an analyst's or an Athena workgroup's.
+	// The key admits no one else, whatever their IAM policies say.
+	DataReaderRoleArns []string
 }
 
 var (
@@ -98,4 +107,17 @@ func (s Storage) validate(p *problems) {
 	if s.AccessLogRetentionDays < 1 || s.AccessLogRetentionDays > 3653 {
 		p.add("storage.accessLogRetentionDays", s.AccessLogRetentionDays, "1 to 3653")
 	}
+	if s.DataRetentionDays < 1 || s.DataRetentionDays > 3653 {
+		p.add("storage.dataRetentionDays", s.DataRetentionDays, "1 to 3653")
+	}
+	if s.NoncurrentVersionDays < 1 || s.NoncurrentVersionDays > 365 {
+		p.add("storage.noncurrentVersionDays", s.NoncurrentVersionDays, "1 to 365")
+	}
+	for _, arn := range s.DataReaderRoleArns {
+		if !roleArnPattern.MatchString(arn) {
+			p.add("storage.dataReaderRoleArns", arn, "IAM role ARNs such as arn:aws:iam::123456789012:role/analysts")
+		}
+	}
 }
+
+var roleArnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)

@@ -62,7 +62,7 @@ var stages = []Config{
 			SnapshotWindow:        cacheSnapshotWindow,
 			MaintenanceWindow:     cacheMaintenanceWindow,
 		},
-		Storage: Storage{AccessLogRetentionDays: 30},
+		Storage: Storage{AccessLogRetentionDays: 30, DataRetentionDays: 30, NoncurrentVersionDays: 1},
 		Messaging: Messaging{
 			MaxReceiveCount:           3,
 			ConsumerTimeoutSeconds:    30,
@@ -154,7 +154,7 @@ var stages = []Config{
 			SnapshotWindow:        cacheSnapshotWindow,
 			MaintenanceWindow:     cacheMaintenanceWindow,
 		},
-		Storage: Storage{AccessLogRetentionDays: 90},
+		Storage: Storage{AccessLogRetentionDays: 90, DataRetentionDays: 90, NoncurrentVersionDays: 7},
 		Messaging: Messaging{
 			MaxReceiveCount:           3,
 			ConsumerTimeoutSeconds:    30,
@@ -241,7 +241,7 @@ var stages = []Config{
 			SnapshotWindow:        cacheSnapshotWindow,
 			MaintenanceWindow:     cacheMaintenanceWindow,
 		},
-		Storage: Storage{AccessLogRetentionDays: 365},
+		Storage: Storage{AccessLogRetentionDays: 365, DataRetentionDays: 730, NoncurrentVersionDays: 30},
 		Messaging: Messaging{
 			MaxReceiveCount:           3,
 			ConsumerTimeoutSeconds:    30,

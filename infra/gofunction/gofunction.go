@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -50,6 +51,9 @@ type Props struct {
 	ErrorAlarmDescription string
 	// Tracing turns on X-Ray active tracing.
 	Tracing bool
+	// RoleName names the function's role, for a policy that must name it before it
+	// exists (a key in a stack deployed earlier); empty lets CloudFormation choose.
+	RoleName string
 	// MetricsNamespace is where the function's business metrics go (METRICS_NAMESPACE).
 	MetricsNamespace string
 }
@@ -115,6 +119,9 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 		fnProps.Tracing = awslambda.Tracing_ACTIVE
 	}
 	f.Function = awslambda.NewFunction(this, jsii.String("Resource"), fnProps)
+	if props.RoleName != "" {
+		f.Function.Role().Node().DefaultChild().(awsiam.CfnRole).SetRoleName(jsii.String(props.RoleName))
+	}
 
 	managed := []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
 	if props.Vpc != nil {

@@ -119,6 +119,13 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		"notifications": function("./lambdas/notifications", notify, notifyEnv, true),
 		"analytics":     function("./lambdas/analytics", "Archives every order event to S3 for Athena", map[string]string{"EVENTS_BUCKET": *data.Events.BucketName()}, false),
 	}
+	// The data key admits the archive's and the report's writers by role name.
+	archiver := consumers["analytics"]
+	archiver.RoleName = dataWriterRole(stack, cfg, "analytics")
+	consumers["analytics"] = archiver
+	reporter := function("./lambdas/dailyreport", "Reports the sales of the day before from a read replica",
+		map[string]string{"DB_SECRET_ARN": *report.SecretArn(), "DB_READER_HOST": db.ReaderName, "REPORTS_BUCKET": *data.Reports.BucketName()}, true)
+	reporter.RoleName = dataWriterRole(stack, cfg, "dailyreport")
 	for _, name := range orderevents.SubscriberNames() {
 		props, ok := consumers[name]
 		if !ok {
@@ -147,12 +154,11 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	archive := e.Consumers["analytics"].Function
 	data.Events.GrantPut(archive, jsii.String("events/*"))
 	checks.Suppress(archive, "AwsSolutions-IAM5",
-		"Scoped by the CDK's grantPut to the events/ prefix of the archive bucket: the function writes one object per event under it (s3:Abort* lets it abandon a failed upload).",
-		"Action::s3:Abort*", "/^Resource::.*\\/events\\/\\*$/")
+		"Scoped by the CDK's grantPut to the events/ prefix of the archive bucket: the function writes one object per event under it (s3:Abort* lets it abandon a failed upload); kms:ReEncrypt* and kms:GenerateDataKey* are the variants S3 calls to encrypt with the data key, on that one key only.",
+		"Action::s3:Abort*", "/^Resource::.*\\/events\\/\\*$/", "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*")
 
 	e.Report = batch.New(stack, "DailyReport", batch.Props{
-		Function: function("./lambdas/dailyreport", "Reports the sales of the day before from a read replica",
-			map[string]string{"DB_SECRET_ARN": *report.SecretArn(), "DB_READER_HOST": db.ReaderName, "REPORTS_BUCKET": *data.Reports.BucketName()}, true),
+		Function:      reporter,
 		Schedule:      cfg.Batch.Schedule,
 		TimeZone:      cfg.Batch.TimeZone,
 		RetryAttempts: cfg.Batch.RetryAttempts,
@@ -168,8 +174,8 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	}
 	data.Reports.GrantPut(e.Report.Function.Function, jsii.String("reports/*"))
 	checks.Suppress(e.Report.Function.Function, "AwsSolutions-IAM5",
-		"Scoped by the CDK's grantPut to the reports/ prefix of the reports bucket (s3:Abort* lets it abandon a failed upload).",
-		"Action::s3:Abort*", "/^Resource::.*\\/reports\\/\\*$/")
+		"Scoped by the CDK's grantPut to the reports/ prefix of the reports bucket (s3:Abort* lets it abandon a failed upload); kms:ReEncrypt* and kms:GenerateDataKey* are the variants S3 calls to encrypt with the data key, on that one key only.",
+		"Action::s3:Abort*", "/^Resource::.*\\/reports\\/\\*$/", "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*")
 	return e
 }
 

@@ -106,8 +106,16 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 		RemovalPolicy:         policy,
 	})
 
+	var writers []string
+	for _, fn := range dataWriters {
+		writers = append(writers, dataWriterRoleArn(stack, cfg, fn))
+	}
 	buckets := storage.New(stack, "Storage", storage.Props{
 		AccessLogRetentionDays: cfg.Storage.AccessLogRetentionDays,
+		DataRetentionDays:      cfg.Storage.DataRetentionDays,
+		NoncurrentVersionDays:  cfg.Storage.NoncurrentVersionDays,
+		DataWriters:            writers,
+		DataReaders:            cfg.Storage.DataReaderRoleArns,
 		RemovalPolicy:          policy,
 	})
 
@@ -129,6 +137,23 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 	output(stack, "OpsTopicArn", alerts.Topic.TopicArn(), "The topic every alarm notifies: subscribe on-call here (config: Ops)")
 
 	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Origin: origin, LogsKey: logsKey, Ops: alerts}
+}
+
+// dataWriters are the functions of the events stack that write customer data.
+var dataWriters = []string{"analytics", "dailyreport"}
+
+// dataWriterRole names the role of a function that writes customer data: the data
+// key, in this stack, admits it by name before the events stack creates it. IAM
+// names are global to the account, so the name carries the region.
+func dataWriterRole(stack awscdk.Stack, cfg config.Config, function string) string {
+	return cfg.Prefix + "-" + function + "-" + *stack.Region()
+}
+
+func dataWriterRoleArn(stack awscdk.Stack, cfg config.Config, function string) string {
+	return *stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("iam"), Region: jsii.String(""), Resource: jsii.String("role"),
+		ResourceName: jsii.String(dataWriterRole(stack, cfg, function)),
+	})
 }
 
 // logins are the components' users, by the role each is a member of.

@@ -5,6 +5,7 @@ package storage
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/regioninfo"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -17,15 +18,26 @@ import (
 // Props configure the buckets.
 type Props struct {
 	AccessLogRetentionDays int
+	// DataRetentionDays and NoncurrentVersionDays expire the customer data and its
+	// previous versions.
+	DataRetentionDays     int
+	NoncurrentVersionDays int
+	// DataWriters are the ARNs of the roles that write the customer data (the
+	// archive and report functions, named in advance: they live in a stack that
+	// deploys after this one); DataReaders those that may read it. The data key
+	// admits them and no one else.
+	DataWriters, DataReaders []string
 	// RemovalPolicy applies to every bucket; DESTROY also empties them on delete.
 	RemovalPolicy awscdk.RemovalPolicy
 }
 
 // Storage is the data buckets. Every bucket is private, encrypted, TLS-only and
-// owned by the account (no ACLs).
+// owned by the account (no ACLs). The customer data (Events, Reports) is encrypted
+// with DataKey, versioned, and expires.
 type Storage struct {
 	constructs.Construct
 	AccessLogs awss3.Bucket
+	DataKey    awskms.Key
 	// Events holds the analytics archive: events/year=/month=/day=/<eventId>.json.
 	Events awss3.Bucket
 	// Reports holds the daily reports: reports/daily/YYYY-MM-DD.json.
@@ -37,15 +49,62 @@ func New(scope constructs.Construct, id string, props Props) *Storage {
 	this := constructs.NewConstruct(scope, jsii.String(id))
 	s := &Storage{Construct: this}
 	policy := removal.Keep(props.RemovalPolicy)
+	// SSE-S3: the load balancer and S3's log delivery write only to such a bucket.
 	s.AccessLogs = bucket(this, "AccessLogs", policy, nil, &awss3.LifecycleRule{
 		Expiration: awscdk.Duration_Days(jsii.Number(props.AccessLogRetentionDays)),
-	})
+	}, nil)
 	checks.Suppress(s.AccessLogs, "AwsSolutions-S1",
 		"This is the server-access-log bucket; logging its own access would log the logging.")
 	allowLoadBalancerLogs(s.AccessLogs, LoadBalancerLogPrefix)
-	s.Events = bucket(this, "Events", policy, s.AccessLogs, nil)
-	s.Reports = bucket(this, "Reports", policy, s.AccessLogs, nil)
+	s.DataKey = dataKey(this, "DataKey", policy, props.DataWriters, props.DataReaders)
+	customerData := func(id string) awss3.Bucket {
+		return bucket(this, id, policy, s.AccessLogs, &awss3.LifecycleRule{
+			Expiration:                          awscdk.Duration_Days(jsii.Number(props.DataRetentionDays)),
+			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(props.NoncurrentVersionDays)),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
+		}, s.DataKey)
+	}
+	s.Events = customerData("Events")
+	s.Reports = customerData("Reports")
 	return s
+}
+
+// dataKey creates the key of the customer data. Unlike a default key policy, which
+// hands the key to every IAM principal of the account that an IAM policy allows
+// (the CDK's lookup role, which pull-request diffs may assume, has ReadOnlyAccess),
+// this one lets the account administer the key but lets only the writers and the
+// readers named here encrypt or decrypt with it.
+func dataKey(scope constructs.Construct, id string, policy awscdk.RemovalPolicy, writers, readers []string) awskms.Key {
+	account := awsiam.NewAccountRootPrincipal()
+	statements := []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AccountAdministersTheKey"),
+		Principals: &[]awsiam.IPrincipal{account},
+		Actions: jsii.Strings("kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+			"kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
+			"kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"),
+		Resources: jsii.Strings("*"),
+	})}
+	only := func(sid string, arns []string, actions ...string) {
+		if len(arns) == 0 {
+			return
+		}
+		statements = append(statements, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(sid),
+			Principals: &[]awsiam.IPrincipal{account},
+			Actions:    jsii.Strings(actions...),
+			Resources:  jsii.Strings("*"),
+			// Through IAM (the role's own policy must allow it too), for these roles only.
+			Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arns}},
+		}))
+	}
+	only("WritersEncrypt", writers, "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Decrypt", "kms:DescribeKey")
+	only("ReadersDecrypt", readers, "kms:Decrypt", "kms:DescribeKey")
+	return awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the customer data: the order-event archive and the daily reports"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal.Keep(policy),
+		Policy:            awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &statements}),
+	})
 }
 
 // LoadBalancerLogPrefix is where in the access-log bucket the load balancer
@@ -98,7 +157,10 @@ func allowLoadBalancerLogs(bucket awss3.Bucket, prefix string) {
 	}))
 }
 
-func bucket(scope constructs.Construct, id string, policy awscdk.RemovalPolicy, logs awss3.IBucket, rule *awss3.LifecycleRule) awss3.Bucket {
+// bucket creates a private bucket: encrypted with key, and versioned, when it has
+// one (one data key per bucket and hour, not a KMS call per object); with S3's own
+// keys otherwise.
+func bucket(scope constructs.Construct, id string, policy awscdk.RemovalPolicy, logs awss3.IBucket, rule *awss3.LifecycleRule, key awskms.IKey) awss3.Bucket {
 	props := &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
@@ -107,6 +169,10 @@ func bucket(scope constructs.Construct, id string, policy awscdk.RemovalPolicy, 
 		RemovalPolicy:     policy,
 		// A stage that is torn down takes its buckets' objects with it.
 		AutoDeleteObjects: jsii.Bool(policy == awscdk.RemovalPolicy_DESTROY),
+	}
+	if key != nil {
+		props.Encryption, props.EncryptionKey, props.BucketKeyEnabled = awss3.BucketEncryption_KMS, key, jsii.Bool(true)
+		props.Versioned = jsii.Bool(true)
 	}
 	if logs != nil {
 		props.ServerAccessLogsBucket = logs
