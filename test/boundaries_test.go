@@ -7,9 +7,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/storage"
+	"github.com/example/scalable-web/infra/trust"
 )
 
 // TestEveryLogGroupIsEncrypted: every log group the stacks create is encrypted
@@ -228,4 +234,74 @@ func TestCustomerDataBehindAKey(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEveryServiceTrustIsConditioned: every statement of every template that admits
+// an AWS service (a role trust, a key, bucket or queue policy) is conditioned on
+// this account (aws:SourceAccount, aws:SourceArn, or a KMS encryption context that
+// names this account's resources), except the trusts of trust.Unconditioned, whose
+// services send no source to condition on.
+func TestEveryServiceTrustIsConditioned(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		checked := 0
+		for _, stack := range stackNames(s.stacks) {
+			for id, r := range s.templates[stack]["Resources"].(map[string]any) {
+				for _, st := range findServiceStatements(mapOf(r)["Properties"]) {
+					service := fmt.Sprint(mapOf(st["Principal"])["Service"])
+					if _, exempt := trust.Unconditioned[service]; exempt {
+						continue
+					}
+					checked++
+					cond, _ := json.Marshal(st["Condition"])
+					c := strings.ToLower(string(cond))
+					if !strings.Contains(c, "aws:sourceaccount") && !strings.Contains(c, "aws:sourcearn") && !strings.Contains(c, "kms:encryptioncontext:") {
+						t.Errorf("%s/%s: statement admitting %s has no confused-deputy condition: %s", stack, id, service, cond)
+					}
+				}
+			}
+		}
+		if checked < 15 {
+			t.Errorf("checked %d service statements, want at least 15: is the walk finding them?", checked)
+		}
+	})
+}
+
+// TestTrustAspectRefusesAnUnknownService proves the aspect cannot pass a service
+// nobody decided about: it stops synth, naming the role and the service.
+func TestTrustAspectRefusesAnUnknownService(t *testing.T) {
+	var app awscdk.App
+	err := synth(t, "unknown-service", func(scope constructs.Construct) {
+		// The report is expected here: keep it out of the test output.
+		scope.Node().SetContext(jsii.String("@aws-cdk/core:validationReportPrettyPrint"), false)
+		stack := awscdk.NewStack(scope, jsii.String("Roles"), nil)
+		awsiam.NewRole(stack, jsii.String("StepFunctions"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil)})
+		trust.Apply(scope)
+	}, &app)
+	var found []string
+	for _, v := range readJSON[validationReport](t, *app.Outdir()+"/validation-report.json").annotations() {
+		found = append(found, v.Description)
+	}
+	if err == nil || !strings.Contains(strings.Join(found, "\n"), "trust: Roles/StepFunctions/Resource may be assumed by states.amazonaws.com") {
+		t.Errorf("synth error %v, annotations %v: want synth stopped by the trust aspect naming the role and the service", err, found)
+	}
+}
+
+// findServiceStatements returns the policy statements below v whose principal is
+// an AWS service.
+func findServiceStatements(v any) []map[string]any {
+	var found []map[string]any
+	switch x := v.(type) {
+	case map[string]any:
+		if p, ok := x["Principal"].(map[string]any); ok && p["Service"] != nil {
+			found = append(found, x)
+		}
+		for _, child := range x {
+			found = append(found, findServiceStatements(child)...)
+		}
+	case []any:
+		for _, child := range x {
+			found = append(found, findServiceStatements(child)...)
+		}
+	}
+	return found
 }

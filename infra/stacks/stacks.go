@@ -8,6 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/trust"
 )
 
 // Stacks are the stacks of one stage.
@@ -46,6 +47,8 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 		s.Delivery = NewDelivery(scope, cfg.Prefix+"-delivery", cfg)
 	}
 	tag(scope, cfg)
+	// Every role a service assumes is conditioned on this account (trust.Condition).
+	trust.Apply(scope)
 	return s
 }
 
