@@ -63,14 +63,6 @@ func New(scope constructs.Construct, id string, props Props) *Batch {
 		env[k] = v
 	}
 	fn.Environment = env
-	fn.ErrorAlarmPeriods = 1 // it runs once a day: one failed run is news
-	fn.ErrorAlarmDescription = "The daily report failed: no report today unless it is rerun (README)"
-	b.Function = gofunction.New(this, "Function", fn)
-	b.ReportsTopic.GrantPublish(b.Function.Function)
-	checks.Suppress(b.Function.Function, "AwsSolutions-IAM5",
-		"kms:GenerateDataKey* comes from the CDK's grantPublish on the encrypted reports topic: it names the GenerateDataKey variants SNS may call, on that one key only.",
-		"Action::kms:GenerateDataKey*")
-
 	b.DeadLetterQueue = awssqs.NewQueue(this, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
 		Encryption:          awssqs.QueueEncryption_KMS,
 		EncryptionMasterKey: props.Key,
@@ -78,7 +70,18 @@ func New(scope constructs.Construct, id string, props Props) *Batch {
 		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
 	})
 	checks.Suppress(b.DeadLetterQueue, "AwsSolutions-SQS3",
-		"This queue is itself a dead-letter queue: the one the scheduler uses for invocations that fail after their retries.")
+		"This queue is itself a dead-letter queue: where the scheduler puts an invocation it could not make, and Lambda a run that failed its retries.")
+	// The scheduler invokes the function asynchronously: a run that fails Lambda's
+	// own retries lands here too, not only one the scheduler could not deliver.
+	fn.DeadLetterQueue = b.DeadLetterQueue
+	fn.ErrorAlarmPeriods = 1 // it runs once a day: one failed run is news
+	fn.ErrorAlarmDescription = "The daily report failed: no report today unless it is rerun (README)"
+	b.Function = gofunction.New(this, "Function", fn)
+	b.ReportsTopic.GrantPublish(b.Function.Function)
+	checks.Suppress(b.Function.Function, "AwsSolutions-IAM5",
+		"kms:GenerateDataKey* comes from the CDK's grantPublish on the encrypted reports topic and its dead-letter queue (kms:ReEncrypt* too): the variants SNS and SQS may call, on that one key only.",
+		"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
+
 	role := awsiam.NewRole(this, jsii.String("SchedulerRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil),
 		Description: jsii.String("Lets EventBridge Scheduler invoke the daily report and use its dead-letter queue"),
@@ -107,7 +110,7 @@ func New(scope constructs.Construct, id string, props Props) *Batch {
 			Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(1),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-			AlarmDescription:   jsii.String("The scheduler could not invoke the daily report after its retries"),
+			AlarmDescription:   jsii.String("The daily report did not run: the scheduler could not invoke it, or it failed every retry (the message says which day)"),
 		}),
 	)
 	return b

@@ -18,6 +18,21 @@ func Apply(scope constructs.Construct) {
 	}), nil)
 }
 
+// NIST prefixes the rules of cdk-nag's NIST 800-53 rev 5 pack, which the tests run
+// as a report (TestNIST80053R5): checks.Suppress(resource, checks.NIST+"RuleName", …).
+const NIST = "NIST.800.53.R5-"
+
+// SuppressEach suppresses rule on every CloudFormation resource of type cfnType
+// below scope: for a decision about a whole kind of resource, such as the inline
+// policies every CDK grant writes. Call it after every construct is built.
+func SuppressEach(scope constructs.Construct, cfnType, rule, reason string) {
+	for _, c := range *scope.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if res, ok := c.(awscdk.CfnResource); ok && *res.CfnResourceType() == cfnType {
+			Suppress(res, rule, reason)
+		}
+	}
+}
+
 // Suppress records that resource (and its children) knowingly breaks an AwsSolutions
 // rule. The reason is part of the template's metadata and of the nag report, so
 // write it for the reviewer: what the rule asks, why it does not apply here, and

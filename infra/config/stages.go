@@ -236,7 +236,7 @@ var stages = []Config{
 			Replicas:              2,
 			AutomaticFailover:     true,
 			MultiAZ:               true,
-			SnapshotRetentionDays: 7,
+			SnapshotRetentionDays: 15,
 			LogRetentionDays:      365,
 			SnapshotWindow:        cacheSnapshotWindow,
 			MaintenanceWindow:     cacheMaintenanceWindow,

@@ -207,6 +207,12 @@ func New(scope constructs.Construct, id string, props Props) *Database {
 	for _, role := range slices.Sorted(maps.Keys(props.Logins)) {
 		d.Logins[role] = d.addLogin(role, props.Logins[role], props, rotation)
 	}
+	// The admin secret and every login's (the L2 secrets hand out attachments, so
+	// the resources are found here, below this construct).
+	checks.SuppressEach(this, "AWS::SecretsManager::Secret", checks.NIST+"SecretsManagerUsingKMSKey",
+		"Encrypted with Secrets Manager's AWS-managed key: each component's role in another stack reads its own secret by IAM grant, and with a customer key those grants make a cross-stack cycle. Rotation is on (every SecretRotationDays).")
+	checks.Suppress(d.Primary, checks.NIST+"RDSInBackupPlan",
+		"RDS automated backups with point-in-time recovery for BackupRetentionDays (7 to 30 by stage) and a final snapshot on delete; an AWS Backup plan (cross-account or cross-region copies) is the step to add for a compliance regime that needs vaulted copies.")
 
 	azs := *props.Vpc.AvailabilityZones()
 	for i := range props.Replicas {
@@ -238,6 +244,12 @@ func New(scope constructs.Construct, id string, props Props) *Database {
 			Port:                            jsii.Number(Port),
 		})
 		d.Replicas = append(d.Replicas, replica)
+		checks.Suppress(replica, checks.NIST+"RDSStorageEncrypted",
+			"Encrypted with the source's KMS key (a replica in its source's region always is); CloudFormation rejects StorageEncrypted on a replica.")
+		checks.Suppress(replica, checks.NIST+"RDSMultiAZSupport",
+			"Read replicas are spread over the AZs and serve reads only; a lost one leaves its reads to the others and the service falls back to the primary, which is Multi-AZ in prod.")
+		checks.Suppress(replica, checks.NIST+"RDSInBackupPlan",
+			"A read replica cannot be backed up (RDS backs up the primary); it is rebuilt from the primary.")
 		checks.Suppress(replica, "AwsSolutions-RDS2",
 			"Encrypted: a read replica in its source's region is encrypted with the source's KMS key (this construct's Key); CloudFormation rejects StorageEncrypted on a replica.")
 		checks.Suppress(replica, "AwsSolutions-RDS3",

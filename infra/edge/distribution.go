@@ -18,6 +18,7 @@ import (
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/infra/removal"
+	"github.com/example/scalable-web/infra/storage"
 	"github.com/example/scalable-web/internal/shopapi"
 )
 
@@ -86,10 +87,18 @@ func NewDistribution(scope constructs.Construct, id string, props DistributionPr
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
 		EnforceSSL:        jsii.Bool(true),
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
-		LifecycleRules:    &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(props.LogRetentionDays))}},
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Expiration:                  awscdk.Duration_Days(jsii.Number(props.LogRetentionDays)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7)),
+		}},
+		// Versioned: a log overwritten or deleted stays readable for a week.
+		Versioned:         jsii.Bool(true),
 		RemovalPolicy:     keep,
 		AutoDeleteObjects: jsii.Bool(keep == awscdk.RemovalPolicy_DESTROY),
 	})
+	checks.Suppress(d.Logs, checks.NIST+"S3DefaultEncryptionKMS",
+		"CloudFront's standard logs are delivered with ACLs to an SSE-S3 bucket; the logs hold no customer data beyond what every web server's access log does.")
+	checks.Suppress(d.Logs, checks.NIST+"S3BucketReplicationEnabled", storage.ReplicationReason)
 	checks.Suppress(d.Logs, "AwsSolutions-S1",
 		"This bucket is where the access logs go, CloudFront's and the static bucket's; logging its own access would log the logging.")
 	d.Static = awss3.NewBucket(this, jsii.String("Static"), &awss3.BucketProps{
@@ -99,10 +108,18 @@ func NewDistribution(scope constructs.Construct, id string, props DistributionPr
 		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		ServerAccessLogsBucket: d.Logs,
 		ServerAccessLogsPrefix: jsii.String("s3/static/"),
-		RemovalPolicy:          keep,
-		AutoDeleteObjects:      jsii.Bool(keep == awscdk.RemovalPolicy_DESTROY),
+		// Versioned: a static file the next deploy replaces or prunes can be put back
+		// for 30 days.
+		Versioned:         jsii.Bool(true),
+		LifecycleRules:    &[]*awss3.LifecycleRule{{NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))}},
+		RemovalPolicy:     keep,
+		AutoDeleteObjects: jsii.Bool(keep == awscdk.RemovalPolicy_DESTROY),
 	})
 
+	checks.Suppress(d.Static, checks.NIST+"S3DefaultEncryptionKMS",
+		"The static files are public by design (served to every visitor through CloudFront); SSE-S3 keeps them encrypted at rest without a key policy CloudFront would need.")
+	checks.Suppress(d.Static, checks.NIST+"S3BucketReplicationEnabled",
+		"The static files are deployed from the repository with every deploy of this stack: the repository is their copy.")
 	d.Headers = awscloudfront.NewResponseHeadersPolicy(this, jsii.String("SecurityHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
 		Comment: jsii.String("Security headers on every response, whatever the origin sent"),
 		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
@@ -197,6 +214,12 @@ func suppressDeploymentHandler(deployment awss3deployment.BucketDeployment) {
 		if !strings.HasPrefix(*child.Node().Id(), "Custom::CDKBucketDeployment") {
 			continue
 		}
+		checks.Suppress(child, checks.NIST+"LambdaConcurrency",
+			"The CDK's upload function runs once per deploy of this stack, never in parallel with itself.")
+		checks.Suppress(child, checks.NIST+"LambdaDLQ",
+			"Invoked synchronously by CloudFormation (a custom resource); a failure fails the deploy, which rolls back.")
+		checks.Suppress(child, checks.NIST+"LambdaInsideVPC",
+			"It talks to S3 and CloudFront only, outside the VPC; putting it in the VPC would route those calls through NAT for nothing.")
 		checks.Suppress(child, "AwsSolutions-L1",
 			"The CDK's BucketDeployment picks this function's Python runtime; it moves to newer runtimes with aws-cdk-lib upgrades. The function runs only during deploys.")
 		checks.Suppress(child, "AwsSolutions-IAM4",

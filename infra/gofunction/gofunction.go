@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -51,6 +52,9 @@ type Props struct {
 	ErrorAlarmDescription string
 	// Tracing turns on X-Ray active tracing.
 	Tracing bool
+	// DeadLetterQueue receives the events of asynchronous invocations that failed
+	// every retry (a schedule's); nil for a function only invoked synchronously.
+	DeadLetterQueue awssqs.IQueue
 	// RoleName names the function's role, for a policy that must name it before it
 	// exists (a key in a stack deployed earlier); empty lets CloudFormation choose.
 	RoleName string
@@ -104,6 +108,9 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 		LogGroup:      f.LogGroup,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 	}
+	if props.DeadLetterQueue != nil {
+		fnProps.DeadLetterQueue = props.DeadLetterQueue
+	}
 	if props.Vpc != nil {
 		f.SecurityGroup = awsec2.NewSecurityGroup(this, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 			Vpc:              props.Vpc,
@@ -128,6 +135,16 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 		managed = append(managed, "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
 	}
 	f.addAlarms(props)
+	checks.Suppress(f.Function, checks.NIST+"LambdaConcurrency",
+		"No reserved concurrency: reserving it fails the deploy in a new account, whose quota is 10, and a queue consumer's concurrency is bounded by its SQS event source's MaximumConcurrency (Messaging.ConsumerConcurrency), counted in the stage's connection budget.")
+	if props.DeadLetterQueue == nil {
+		checks.Suppress(f.Function, checks.NIST+"LambdaDLQ",
+			"Invoked synchronously only (an SQS event source, or CloudFormation for the migration): a failed message goes back to its queue and then to the queue's dead-letter queue; a failed migration fails the deploy.")
+	}
+	if props.Vpc == nil {
+		checks.Suppress(f.Function, checks.NIST+"LambdaInsideVPC",
+			"It talks to AWS APIs only (S3, SQS), never to the database or the cache; outside the VPC those calls need no NAT.")
+	}
 	checks.Suppress(f.Function, "AwsSolutions-IAM4",
 		"AWSLambdaBasicExecutionRole (write its own logs) and AWSLambdaVPCAccessExecutionRole (manage its ENIs, which IAM cannot scope below *) are the policies AWS documents for every Lambda function; the function's own permissions are granted separately and scoped.",
 		managed...)

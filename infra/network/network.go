@@ -11,6 +11,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/logs"
 )
 
@@ -75,6 +76,8 @@ func New(scope constructs.Construct, id string, props Props) *Network {
 		},
 	})
 
+	checks.Suppress(vpc, checks.NIST+"VPCNoUnrestrictedRouteToIGW",
+		"Only the public subnets route 0.0.0.0/0 to the internet gateway: they hold nothing but the NAT gateways (no instance maps a public IP). The app subnets go out through NAT, the data subnets have no route out.")
 	flowLogs := logs.NewGroup(this, "FlowLogs", logs.GroupProps{
 		RetentionDays: props.FlowLogRetentionDays,
 		RemovalPolicy: props.RemovalPolicy,

@@ -51,8 +51,11 @@ func New(scope constructs.Construct, id string, props Props) *Storage {
 	policy := removal.Keep(props.RemovalPolicy)
 	// SSE-S3: the load balancer and S3's log delivery write only to such a bucket.
 	s.AccessLogs = bucket(this, "AccessLogs", policy, nil, &awss3.LifecycleRule{
-		Expiration: awscdk.Duration_Days(jsii.Number(props.AccessLogRetentionDays)),
+		Expiration:                  awscdk.Duration_Days(jsii.Number(props.AccessLogRetentionDays)),
+		NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(props.NoncurrentVersionDays)),
 	}, nil)
+	checks.Suppress(s.AccessLogs, checks.NIST+"S3DefaultEncryptionKMS",
+		"The load balancer and S3's server-access-log delivery write only to buckets encrypted with S3-managed keys (SSE-S3).")
 	checks.Suppress(s.AccessLogs, "AwsSolutions-S1",
 		"This is the server-access-log bucket; logging its own access would log the logging.")
 	allowLoadBalancerLogs(s.AccessLogs, LoadBalancerLogPrefix)
@@ -157,9 +160,9 @@ func allowLoadBalancerLogs(bucket awss3.Bucket, prefix string) {
 	}))
 }
 
-// bucket creates a private bucket: encrypted with key, and versioned, when it has
-// one (one data key per bucket and hour, not a KMS call per object); with S3's own
-// keys otherwise.
+// bucket creates a private, versioned bucket: encrypted with key when it has one
+// (one data key per bucket and hour, not a KMS call per object), with S3's own keys
+// otherwise.
 func bucket(scope constructs.Construct, id string, policy awscdk.RemovalPolicy, logs awss3.IBucket, rule *awss3.LifecycleRule, key awskms.IKey) awss3.Bucket {
 	props := &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
@@ -167,12 +170,15 @@ func bucket(scope constructs.Construct, id string, policy awscdk.RemovalPolicy, 
 		EnforceSSL:        jsii.Bool(true),
 		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
 		RemovalPolicy:     policy,
+		// Versioned, with previous versions expiring by the lifecycle rule: an
+		// overwritten or deleted object, a log an intruder would erase included, can
+		// be read back for a while.
+		Versioned: jsii.Bool(true),
 		// A stage that is torn down takes its buckets' objects with it.
 		AutoDeleteObjects: jsii.Bool(policy == awscdk.RemovalPolicy_DESTROY),
 	}
 	if key != nil {
 		props.Encryption, props.EncryptionKey, props.BucketKeyEnabled = awss3.BucketEncryption_KMS, key, jsii.Bool(true)
-		props.Versioned = jsii.Bool(true)
 	}
 	if logs != nil {
 		props.ServerAccessLogsBucket = logs
@@ -181,5 +187,10 @@ func bucket(scope constructs.Construct, id string, policy awscdk.RemovalPolicy, 
 	if rule != nil {
 		props.LifecycleRules = &[]*awss3.LifecycleRule{rule}
 	}
-	return awss3.NewBucket(scope, jsii.String(id), props)
+	b := awss3.NewBucket(scope, jsii.String(id), props)
+	checks.Suppress(b, checks.NIST+"S3BucketReplicationEnabled", ReplicationReason)
+	return b
 }
+
+// ReplicationReason is why a bucket of a one-region stage is not replicated.
+const ReplicationReason = "The stage runs in one region: the bucket is versioned, retained with its stage's data, and its previous versions kept for a while. Cross-region replication needs a second region to replicate to, which a one-region stage does not have."

@@ -208,6 +208,8 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 		DropInvalidHeaderFields: jsii.Bool(true),
 		IdleTimeout:             awscdk.Duration_Seconds(jsii.Number(60)),
 	})
+	checks.Suppress(w.LoadBalancer, checks.NIST+"ALBWAFEnabled",
+		"The web ACL is on CloudFront, the only way in (X-Origin-Verify): this internal load balancer has no public address, and a second ACL here would see only requests the first already passed.")
 	// Access logs in every stage: the access-log bucket's own policy admits the
 	// region's log delivery (storage.LoadBalancerLogPrefix), whatever the region.
 	w.LoadBalancer.SetAttribute(jsii.String("access_logs.s3.enabled"), jsii.String("true"))
@@ -216,6 +218,10 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 	w.Listener = w.LoadBalancer.AddListener(jsii.String("Http"), &elbv2.BaseApplicationListenerProps{
 		Port: jsii.Number(80), Protocol: elbv2.ApplicationProtocol_HTTP, Open: jsii.Bool(false),
 	})
+	checks.Suppress(w.Listener, checks.NIST+"ALBHttpToHttpsRedirection",
+		"Internal load balancer reached only through API Gateway's VPC link inside the VPC: TLS ends at CloudFront and API Gateway, and the security group admits the link alone. There is no viewer to redirect.")
+	checks.Suppress(w.Listener, checks.NIST+"ELBv2ACMCertificateRequired",
+		"Internal load balancer behind API Gateway's VPC link: viewers' TLS ends at CloudFront (ACM certificate) and API Gateway; HTTP runs only inside the VPC between the link and the instances.")
 	w.TargetGroup = w.Listener.AddTargets(jsii.String("Fleet"), &elbv2.AddApplicationTargetsProps{
 		Port:                jsii.Number(ServicePort),
 		Protocol:            elbv2.ApplicationProtocol_HTTP,
