@@ -20,10 +20,15 @@ import (
 // SourceArns are the services whose role trusts get aws:SourceArn too: the ARN
 // pattern (a CloudFormation Fn::Sub string) of the resources each acts for. Every
 // other service of Conditioned gets aws:SourceAccount alone.
-var SourceArns = map[string]string{
-	"vpc-flow-logs.amazonaws.com":  "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*",
-	"monitoring.rds.amazonaws.com": "arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*",
-	"scheduler.amazonaws.com":      "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/*",
+var SourceArns = map[string][]string{
+	"vpc-flow-logs.amazonaws.com":  {"arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc-flow-log/*"},
+	"monitoring.rds.amazonaws.com": {"arn:${AWS::Partition}:rds:${AWS::Region}:${AWS::AccountId}:db:*"},
+	// Scheduler's documentation names the schedule group as the source; either
+	// form of this account's and region's schedules is admitted.
+	"scheduler.amazonaws.com": {
+		"arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/*",
+		"arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/*",
+	},
 }
 
 // Conditioned are the services whose role trusts are conditioned: those that send
@@ -83,8 +88,12 @@ func (*aspect) Visit(node constructs.IConstruct) {
 // Condition is the confused-deputy condition for a role trust of service.
 func Condition(service string) map[string]any {
 	cond := map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}}
-	if pattern, ok := SourceArns[service]; ok {
-		cond["ArnLike"] = map[string]any{"aws:SourceArn": awscdk.Fn_Sub(jsii.String(pattern), nil)}
+	if patterns, ok := SourceArns[service]; ok {
+		var arns []any
+		for _, p := range patterns {
+			arns = append(arns, awscdk.Fn_Sub(jsii.String(p), nil))
+		}
+		cond["ArnLike"] = map[string]any{"aws:SourceArn": arns}
 	}
 	return cond
 }
