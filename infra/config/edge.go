@@ -54,6 +54,16 @@ var (
 	secretVersionPattern = regexp.MustCompile(`^[A-Za-z0-9-]{32,64}$`)
 )
 
+// validateRate checks a WAF rate rule's limit (field) and window (fieldWindowSeconds).
+func validateRate(p *problems, field string, limit, windowSeconds int, per string) {
+	if limit < 10 || limit > 2_000_000_000 {
+		p.add(field, limit, "10 to 2000000000 requests per "+per+" and window (WAF's bounds)")
+	}
+	if !slices.Contains(RateLimitWindows, windowSeconds) {
+		p.add(field+"WindowSeconds", windowSeconds, "one of "+intList(RateLimitWindows))
+	}
+}
+
 // HasDomain says whether the stage serves the site on its own domain.
 func (e Edge) HasDomain() bool { return e.Domain != "" }
 
@@ -78,18 +88,8 @@ func (e Edge) validate(p *problems) {
 	if !slices.Contains(PriceClasses, e.PriceClass) {
 		p.add("edge.priceClass", e.PriceClass, "one of "+strings.Join(PriceClasses, ", "))
 	}
-	if e.RateLimit < 10 || e.RateLimit > 2_000_000_000 {
-		p.add("edge.rateLimit", e.RateLimit, "10 to 2000000000 requests per IP address and window (WAF's bounds)")
-	}
-	if !slices.Contains(RateLimitWindows, e.RateLimitWindowSeconds) {
-		p.add("edge.rateLimitWindowSeconds", e.RateLimitWindowSeconds, "one of "+intList(RateLimitWindows))
-	}
-	if e.SessionRateLimit < 10 || e.SessionRateLimit > 2_000_000_000 {
-		p.add("edge.sessionRateLimit", e.SessionRateLimit, "10 to 2000000000 requests per session and window (WAF's bounds)")
-	}
-	if !slices.Contains(RateLimitWindows, e.SessionRateLimitWindowSeconds) {
-		p.add("edge.sessionRateLimitWindowSeconds", e.SessionRateLimitWindowSeconds, "one of "+intList(RateLimitWindows))
-	}
+	validateRate(p, "edge.rateLimit", e.RateLimit, e.RateLimitWindowSeconds, "IP address")
+	validateRate(p, "edge.sessionRateLimit", e.SessionRateLimit, e.SessionRateLimitWindowSeconds, "session")
 	if e.OriginSecretVersion != "" && !secretVersionPattern.MatchString(e.OriginSecretVersion) {
 		p.add("originSecretVersion (context)", e.OriginSecretVersion, "a Secrets Manager version ID, 32 to 64 letters, digits and hyphens, as put-secret-value prints it")
 	}

@@ -41,7 +41,6 @@ type OriginGuard struct {
 
 	mu       sync.Mutex
 	values   [][]byte
-	readAt   time.Time
 	tried    time.Time
 	inflight chan struct{}
 }
@@ -69,7 +68,9 @@ func (g *OriginGuard) admits(ctx context.Context, got string) bool {
 		return false
 	}
 	g.mu.Lock()
-	values, stale := g.values, time.Since(g.readAt) > g.Refresh
+	// Stale counts from the last try, not the last success: with Secrets Manager
+	// down, one background read per Refresh, not one per request.
+	values, stale := g.values, time.Since(g.tried) > g.Refresh
 	g.mu.Unlock()
 	if match(values, got) {
 		if stale {
@@ -136,7 +137,7 @@ func (g *OriginGuard) reread(ctx context.Context, gap time.Duration) [][]byte {
 		}
 		return g.values
 	}
-	g.values, g.readAt = values, time.Now()
+	g.values = values
 	return g.values
 }
 
