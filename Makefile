@@ -13,9 +13,11 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 export AWS_EC2_METADATA_DISABLED := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-# GitHub Actions sets GITHUB_REPOSITORY on every run; set it yourself (owner/name) to
-# add the stage's delivery stack, the roles the workflow assumes, from your machine.
-CDK_FLAGS := --no-notices -c stage=$(STAGE) $(if $(GITHUB_REPOSITORY),-c githubRepository=$(GITHUB_REPOSITORY))
+# GitHub Actions sets GITHUB_REPOSITORY and the repository's immutable IDs on every
+# run; set the three yourself to add the stage's delivery stack, the roles the
+# workflow assumes, from your machine (gh api repos/OWNER/NAME --jq '.owner.id, .id').
+CDK_FLAGS := --no-notices -c stage=$(STAGE) $(if $(GITHUB_REPOSITORY),-c githubRepository=$(GITHUB_REPOSITORY) \
+	-c githubOwnerId=$(GITHUB_REPOSITORY_OWNER_ID) -c githubRepositoryId=$(GITHUB_REPOSITORY_ID))
 # cdk deploy asks before it broadens IAM or security groups; the workflow, whose prod
 # approval is a GitHub environment's reviewers, sets APPROVAL=never.
 APPROVAL ?= broadening

@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -22,8 +23,7 @@ const defaultStage = "dev"
 
 func main() {
 	app := awscdk.NewApp(nil)
-	cfg, err := stageConfig(app.Node().TryGetContext(jsii.String("stage")), app.Node().TryGetContext(jsii.String("githubRepository")),
-		app.Node().TryGetContext(jsii.String("originSecretVersion")))
+	cfg, err := stageConfig(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
 	if err != nil {
 		fail(err)
 	}
@@ -48,10 +48,12 @@ func main() {
 }
 
 // stageConfig returns the validated configuration of the stage named in context.
-// A GitHub repository given in context (make passes $GITHUB_REPOSITORY) adds the
-// stage's delivery stack; an origin secret version (make rotate-origin-secret)
-// pins the value CloudFront sends the API.
-func stageConfig(stage, repository, originSecretVersion any) (config.Config, error) {
+// The rest of the context make may pass sets what is not a stage setting: the
+// GitHub repository and its IDs (from $GITHUB_REPOSITORY, $GITHUB_REPOSITORY_OWNER_ID
+// and $GITHUB_REPOSITORY_ID), which add the stage's delivery stack, and an origin
+// secret version (make rotate-origin-secret), which pins the value CloudFront sends.
+func stageConfig(context func(key string) any) (config.Config, error) {
+	stage := context("stage")
 	if stage == nil {
 		stage = defaultStage
 	}
@@ -63,19 +65,24 @@ func stageConfig(stage, repository, originSecretVersion any) (config.Config, err
 	if err != nil {
 		return cfg, err
 	}
-	if repository != nil {
-		repo, ok := repository.(string)
-		if !ok {
-			return cfg, fmt.Errorf("context githubRepository %v: want owner/name of a GitHub repository", repository)
+	for _, c := range []struct {
+		key, want string
+		field     *string
+	}{
+		{"githubRepository", "owner/name of a GitHub repository", &cfg.Delivery.GitHubRepository},
+		{"githubOwnerId", "the repository owner's numeric ID", &cfg.Delivery.GitHubOwnerID},
+		{"githubRepositoryId", "the repository's numeric ID", &cfg.Delivery.GitHubRepositoryID},
+		{"originSecretVersion", "a Secrets Manager version ID", &cfg.Edge.OriginSecretVersion},
+	} {
+		switch v := context(c.key).(type) {
+		case nil:
+		case string:
+			*c.field = v
+		case float64: // a numeric ID, where the context arrived as JSON
+			*c.field = strconv.FormatFloat(v, 'f', -1, 64)
+		default:
+			return cfg, fmt.Errorf("context %s %v: want %s", c.key, v, c.want)
 		}
-		cfg.Delivery.GitHubRepository = repo
-	}
-	if originSecretVersion != nil {
-		version, ok := originSecretVersion.(string)
-		if !ok {
-			return cfg, fmt.Errorf("context originSecretVersion %v: want a Secrets Manager version ID", originSecretVersion)
-		}
-		cfg.Edge.OriginSecretVersion = version
 	}
 	return cfg, cfg.Validate()
 }

@@ -68,6 +68,7 @@ func TestAppRejectsBadContext(t *testing.T) {
 		{"githubRepository", "example-org", `error: dev config: delivery.gitHubRepository "example-org": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack`},
 	} {
 		ctx := cdkContext(t)
+		ctx["githubOwnerId"], ctx["githubRepositoryId"] = testOwnerID, testRepositoryID
 		ctx[tt.key] = tt.value
 		_, stderr, code := runApp(t, ctx)
 		if code != 1 || stderr != tt.want+"\n" {

@@ -215,10 +215,16 @@ func TestBadConfigurations(t *testing.T) {
 			`dev config: ops.alarmEmails "On call <oncall@example.com>": want plain email addresses such as oncall@example.com`},
 		{"alarm endpoint over plain HTTP", "", func(c *config.Config) { c.Ops.AlarmHTTPSEndpoints = []string{"http://hooks.example.com/sns"} },
 			`dev config: ops.alarmHTTPSEndpoints "http://hooks.example.com/sns": want https:// URLs that accept SNS notifications`},
-		{"GitHub repository as a URL", "", func(c *config.Config) { c.Delivery.GitHubRepository = "https://github.com/example-org/shop" },
+		{"GitHub repository as a URL", "", func(c *config.Config) { withRepository(c, "https://github.com/example-org/shop") },
 			`dev config: delivery.gitHubRepository "https://github.com/example-org/shop": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack`},
-		{"GitHub repository without an owner", "", func(c *config.Config) { c.Delivery.GitHubRepository = "shop" },
+		{"GitHub repository without an owner", "", func(c *config.Config) { withRepository(c, "shop") },
 			`dev config: delivery.gitHubRepository "shop": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack`},
+		{"GitHub repository without its owner's ID", "", func(c *config.Config) { withRepository(c, testRepository); c.Delivery.GitHubOwnerID = "" },
+			`dev config: delivery.gitHubOwnerID "": want the repository owner's numeric ID, required with delivery.gitHubRepository: Actions sets GITHUB_REPOSITORY_OWNER_ID; locally, gh api repos/example-org/shop --jq .owner.id`},
+		{"GitHub repository ID that is not a number", "", func(c *config.Config) { withRepository(c, testRepository); c.Delivery.GitHubRepositoryID = "shop" },
+			`dev config: delivery.gitHubRepositoryID "shop": want the repository's numeric ID, required with delivery.gitHubRepository: Actions sets GITHUB_REPOSITORY_ID; locally, gh api repos/example-org/shop --jq .id`},
+		{"subject prefix with a wildcard", "", func(c *config.Config) { withRepository(c, testRepository); c.Delivery.SubjectPrefix = "repo:example-org/*" },
+			`dev config: delivery.subjectPrefix "repo:example-org/*": want the OIDC subject up to the job context, without wildcards, such as repository_owner_id:123456:repository_id:456789, or empty for GitHub's default forms`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,4 +251,9 @@ func TestBadConfigurations(t *testing.T) {
 // setDomain gives a stage a custom domain in a hosted zone.
 func setDomain(c *config.Config, domain, zoneID, zoneName string) {
 	c.Edge.Domain, c.Edge.HostedZoneID, c.Edge.HostedZoneName = domain, zoneID, zoneName
+}
+
+// withRepository names a GitHub repository, with the test IDs, as make passes it.
+func withRepository(c *config.Config, repository string) {
+	c.Delivery.GitHubRepository, c.Delivery.GitHubOwnerID, c.Delivery.GitHubRepositoryID = repository, testOwnerID, testRepositoryID
 }

@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -54,48 +55,119 @@ func TestDeliveryProviderOncePerAccount(t *testing.T) {
 }
 
 // TestDeliveryRolesAreScopedToTheRepository: each role trusts GitHub's tokens for
-// this repository and one kind of job only, with exact matches, no wildcards.
+// this repository and one kind of job only, in both forms of GitHub's default
+// subject (name-only, and the immutable IDs that repositories created since April
+// 2026 get), with exact matches and no wildcards.
 func TestDeliveryRolesAreScopedToTheRepository(t *testing.T) {
 	forEachDeliveryStage(t, func(t *testing.T, s *synthesis, stack string) {
-		want := map[string]string{
-			delivery.DiffRoleName(s.cfg.Prefix):   "repo:" + testRepository + ":pull_request",
-			delivery.DeployRoleName(s.cfg.Prefix): "repo:" + testRepository + ":environment:" + s.cfg.Stage,
+		name := "repo:" + testRepository
+		ids := "repo:example-org@" + testOwnerID + "/shop@" + testRepositoryID
+		want := map[string][]string{
+			delivery.DiffRoleName(s.cfg.Prefix):   {name + ":pull_request", ids + ":pull_request"},
+			delivery.DeployRoleName(s.cfg.Prefix): {name + ":environment:" + s.cfg.Stage, ids + ":environment:" + s.cfg.Stage},
 		}
-		roles := s.resources(stack, "AWS::IAM::Role")
-		if len(roles) != len(want) {
-			t.Fatalf("got %d roles, want %d", len(roles), len(want))
-		}
-		for id, r := range roles {
-			p := props(r)
-			name, _ := p["RoleName"].(string)
-			sub, ok := want[name]
-			if !ok {
-				t.Errorf("%s: role name %q, want one of the names the workflow assumes", id, name)
-				continue
-			}
-			statements := mapOf(p["AssumeRolePolicyDocument"])["Statement"].([]any)
-			if len(statements) != 1 {
-				t.Fatalf("%s: %d trust statements, want 1", name, len(statements))
-			}
-			st := mapOf(statements[0])
-			if st["Action"] != "sts:AssumeRoleWithWebIdentity" || st["Effect"] != "Allow" {
-				t.Errorf("%s: trust %v %v, want Allow sts:AssumeRoleWithWebIdentity", name, st["Effect"], st["Action"])
-			}
-			federated, _ := json.Marshal(mapOf(st["Principal"])["Federated"])
-			if !strings.Contains(string(federated), "oidc-provider/"+delivery.Issuer) && !strings.Contains(string(federated), `"Ref":"GitHubProvider`) {
-				t.Errorf("%s: trusts %s, want GitHub's OIDC provider", name, federated)
-			}
-			wantCondition := map[string]any{"StringEquals": map[string]any{
-				delivery.Issuer + ":aud": delivery.Audience,
-				delivery.Issuer + ":sub": sub,
-			}}
-			got, _ := json.Marshal(st["Condition"])
-			wantJSON, _ := json.Marshal(wantCondition)
-			if string(got) != string(wantJSON) {
-				t.Errorf("%s: trust condition %s, want %s", name, got, wantJSON)
-			}
-		}
+		checkTrusts(t, s, stack, want)
 	})
+}
+
+// TestDeliverySubjectPrefixOverride: an organisation with its own claim template
+// names its subject prefix, and the roles trust exactly that.
+func TestDeliverySubjectPrefixOverride(t *testing.T) {
+	const prefix = "repository_owner_id:" + testOwnerID + ":repository_id:" + testRepositoryID
+	s := synthesizeVariant(t, "dev-subject-prefix", "dev", func(c *config.Config) {
+		c.Delivery.GitHubRepository, c.Delivery.GitHubOwnerID, c.Delivery.GitHubRepositoryID = testRepository, testOwnerID, testRepositoryID
+		c.Delivery.SubjectPrefix = prefix
+	})
+	checkTrusts(t, s, *s.stacks.Delivery.StackName(), map[string][]string{
+		delivery.DiffRoleName(s.cfg.Prefix):   {prefix + ":pull_request"},
+		delivery.DeployRoleName(s.cfg.Prefix): {prefix + ":environment:dev"},
+	})
+}
+
+// TestTrustCheckCatchesWildcardsAndWrongIDs proves the check above can fail: a
+// trust with a wildcard subject, a wrong ID, or one form missing is reported.
+func TestTrustCheckCatchesWildcardsAndWrongIDs(t *testing.T) {
+	want := []string{"repo:example-org/shop:pull_request", "repo:example-org@123456/shop@456789:pull_request"}
+	for _, tc := range []struct {
+		name      string
+		condition map[string]any
+	}{
+		{"wildcard subject", map[string]any{"StringLike": map[string]any{delivery.Issuer + ":aud": delivery.Audience, delivery.Issuer + ":sub": "repo:example-org/*"}}},
+		{"wildcard in the list", map[string]any{"StringEquals": map[string]any{delivery.Issuer + ":aud": delivery.Audience, delivery.Issuer + ":sub": []any{want[0], "repo:example-org@123456/*"}}}},
+		{"wrong repository ID", map[string]any{"StringEquals": map[string]any{delivery.Issuer + ":aud": delivery.Audience, delivery.Issuer + ":sub": []any{want[0], "repo:example-org@123456/shop@999999:pull_request"}}}},
+		{"name-only form alone", map[string]any{"StringEquals": map[string]any{delivery.Issuer + ":aud": delivery.Audience, delivery.Issuer + ":sub": want[0]}}},
+	} {
+		if problem := trustProblem(tc.condition, want); problem == "" {
+			t.Errorf("%s: the trust check passed %v", tc.name, tc.condition)
+		}
+	}
+	ok := map[string]any{"StringEquals": map[string]any{delivery.Issuer + ":aud": delivery.Audience, delivery.Issuer + ":sub": []any{want[0], want[1]}}}
+	if problem := trustProblem(ok, want); problem != "" {
+		t.Errorf("the right trust: %s", problem)
+	}
+}
+
+// checkTrusts checks that the stack's roles are exactly want's, each trusting GitHub's
+// OIDC provider for exactly want's subjects.
+func checkTrusts(t *testing.T, s *synthesis, stack string, want map[string][]string) {
+	t.Helper()
+	roles := s.resources(stack, "AWS::IAM::Role")
+	if len(roles) != len(want) {
+		t.Fatalf("got %d roles, want %d", len(roles), len(want))
+	}
+	for id, r := range roles {
+		p := props(r)
+		name, _ := p["RoleName"].(string)
+		subjects, ok := want[name]
+		if !ok {
+			t.Errorf("%s: role name %q, want one of the names the workflow assumes", id, name)
+			continue
+		}
+		statements := mapOf(p["AssumeRolePolicyDocument"])["Statement"].([]any)
+		if len(statements) != 1 {
+			t.Fatalf("%s: %d trust statements, want 1", name, len(statements))
+		}
+		st := mapOf(statements[0])
+		if st["Action"] != "sts:AssumeRoleWithWebIdentity" || st["Effect"] != "Allow" {
+			t.Errorf("%s: trust %v %v, want Allow sts:AssumeRoleWithWebIdentity", name, st["Effect"], st["Action"])
+		}
+		federated, _ := json.Marshal(mapOf(st["Principal"])["Federated"])
+		if !strings.Contains(string(federated), "oidc-provider/"+delivery.Issuer) && !strings.Contains(string(federated), `"Ref":"GitHubProvider`) {
+			t.Errorf("%s: trusts %s, want GitHub's OIDC provider", name, federated)
+		}
+		if problem := trustProblem(mapOf(st["Condition"]), subjects); problem != "" {
+			t.Errorf("%s: %s", name, problem)
+		}
+	}
+}
+
+// trustProblem says what is wrong with a trust condition that should admit GitHub
+// tokens for exactly the subjects want, or "".
+func trustProblem(condition map[string]any, want []string) string {
+	if len(condition) != 1 || condition["StringEquals"] == nil {
+		b, _ := json.Marshal(condition)
+		return "trust condition " + string(b) + ": want StringEquals only (no StringLike: no wildcard)"
+	}
+	eq := mapOf(condition["StringEquals"])
+	if eq[delivery.Issuer+":aud"] != delivery.Audience || len(eq) != 2 {
+		return "trust condition keys " + strings.Join(slices.Sorted(maps.Keys(eq)), ", ") + ": want exactly the audience " + delivery.Audience + " and the subject"
+	}
+	var got []string
+	switch sub := eq[delivery.Issuer+":sub"].(type) {
+	case string:
+		got = []string{sub}
+	case []any:
+		got = asStrings(sub)
+	}
+	for _, g := range got {
+		if strings.ContainsAny(g, "*?") {
+			return "subject " + g + " has a wildcard"
+		}
+	}
+	if !slices.Equal(got, want) {
+		return "subjects " + strings.Join(got, ", ") + ", want " + strings.Join(want, ", ")
+	}
+	return ""
 }
 
 // TestDeliveryRolesOnlyReachTheCdkRoles: the roles may assume the CDK bootstrap's

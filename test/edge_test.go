@@ -21,6 +21,8 @@ const (
 	allViewerExceptHostHeader = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 	testZoneID                = "Z0123456789ABCDEFGHIJ"
 	testRepository            = "example-org/shop"
+	testOwnerID               = "123456"
+	testRepositoryID          = "456789"
 )
 
 // testDomains are the domains the with-domain variants use: a subdomain, a
@@ -48,7 +50,7 @@ func withDomain(t *testing.T, stage string) *synthesis {
 	d := testDomains[stage]
 	return synthesizeVariant(t, stage+"-domain", stage, func(c *config.Config) {
 		setDomain(c, d[0], testZoneID, d[1])
-		c.Delivery.GitHubRepository = testRepository
+		c.Delivery.GitHubRepository, c.Delivery.GitHubOwnerID, c.Delivery.GitHubRepositoryID = testRepository, testOwnerID, testRepositoryID
 	})
 }
 

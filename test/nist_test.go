@@ -31,7 +31,7 @@ func TestNIST80053R5(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Delivery.GitHubRepository = testRepository
+	cfg.Delivery.GitHubRepository, cfg.Delivery.GitHubOwnerID, cfg.Delivery.GitHubRepositoryID = testRepository, testOwnerID, testRepositoryID
 	var app awscdk.App
 	_ = synth(t, "nist-prod", func(scope constructs.Construct) {
 		stacks.New(scope, cfg, "..")

@@ -34,6 +34,10 @@ const (
 type Props struct {
 	// Repository is the GitHub repository, "owner/name", whose workflow gets access.
 	Repository string
+	// SubjectPrefixes are the forms of the OIDC subject claim, up to the job
+	// context, that name Repository (config.Delivery.SubjectPrefixes): a token whose
+	// subject is one of them followed by the role's context may assume the role.
+	SubjectPrefixes []string
 	// Environment is the GitHub environment whose jobs may deploy: protection rules,
 	// such as required reviewers for prod, are set on it in GitHub.
 	Environment string
@@ -63,10 +67,14 @@ func DeployRoleName(prefix string) string { return prefix + "-github-deploy" }
 // DiffRoleName is the name of the role the pull-request jobs of a stage assume.
 func DiffRoleName(prefix string) string { return prefix + "-github-diff" }
 
-// Subject is the OIDC subject claim GitHub sends for the given job context, e.g.
-// "pull_request" or "environment:prod", with GitHub's default claim template.
-func Subject(repository, context string) string {
-	return "repo:" + repository + ":" + context
+// Subjects are the OIDC subject claims a role trusts for a job context, e.g.
+// "pull_request" or "environment:prod": each prefix followed by the context.
+func Subjects(prefixes []string, context string) []string {
+	subjects := make([]string, len(prefixes))
+	for i, p := range prefixes {
+		subjects[i] = p + ":" + context
+	}
+	return subjects
 }
 
 // New creates the provider (or imports the account's) and the two roles.
@@ -102,20 +110,22 @@ func New(scope constructs.Construct, id string, props Props) *Delivery {
 		return &arns
 	}
 
-	d.DiffRole = d.role("DiffRole", DiffRoleName(props.NamePrefix), props.Repository, "pull_request",
+	d.DiffRole = d.role("DiffRole", DiffRoleName(props.NamePrefix), props.SubjectPrefixes, "pull_request",
 		"pull requests of "+props.Repository+": cdk diff through the CDK lookup role", awscdk.Duration_Hours(jsii.Number(1)))
 	d.DiffRole.AddToPolicy(assume(cdkRoles("lookup")))
 
 	// A prod deployment with a Multi-AZ database and its replicas can take over an
 	// hour: the CDK CLI renews its deploy-role session from this one meanwhile.
-	d.DeployRole = d.role("DeployRole", DeployRoleName(props.NamePrefix), props.Repository, "environment:"+props.Environment,
+	d.DeployRole = d.role("DeployRole", DeployRoleName(props.NamePrefix), props.SubjectPrefixes, "environment:"+props.Environment,
 		"the "+props.Environment+" environment of "+props.Repository+": cdk deploy through the CDK deploy role", awscdk.Duration_Hours(jsii.Number(2)))
 	d.DeployRole.AddToPolicy(assume(cdkRoles("deploy", "file-publishing", "lookup")))
 	return d
 }
 
-// role is a role that only GitHub tokens for repository and job context can assume.
-func (d *Delivery) role(id, name, repository, context, description string, session awscdk.Duration) awsiam.Role {
+// role is a role that only GitHub tokens for the repository (in any of its subject
+// forms) and the job context can assume. StringEquals on a list: any one matches,
+// and no wildcard can.
+func (d *Delivery) role(id, name string, prefixes []string, context, description string, session awscdk.Duration) awsiam.Role {
 	return awsiam.NewRole(d.Construct, jsii.String(id), &awsiam.RoleProps{
 		// A fixed name, so that the workflow can name the role without an output.
 		RoleName:    jsii.String(name),
@@ -123,7 +133,7 @@ func (d *Delivery) role(id, name, repository, context, description string, sessi
 		AssumedBy: awsiam.NewWebIdentityPrincipal(d.Provider.OidcProviderArn(), &map[string]any{
 			"StringEquals": map[string]any{
 				Issuer + ":aud": Audience,
-				Issuer + ":sub": Subject(repository, context),
+				Issuer + ":sub": Subjects(prefixes, context),
 			},
 		}),
 		MaxSessionDuration: session,

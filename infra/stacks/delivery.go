@@ -21,11 +21,12 @@ type Delivery struct {
 func NewDelivery(scope constructs.Construct, id string, cfg config.Config) *Delivery {
 	stack := awscdk.NewStack(scope, jsii.String(id), stackProps(cfg, "Delivery: the roles GitHub Actions assumes through OIDC"))
 	d := delivery.New(stack, "GitHub", delivery.Props{
-		Repository:     cfg.Delivery.GitHubRepository,
-		Environment:    cfg.Stage,
-		NamePrefix:     cfg.Prefix,
-		CreateProvider: cfg.Delivery.CreateOIDCProvider,
-		Region:         cfg.Region,
+		Repository:      cfg.Delivery.GitHubRepository,
+		SubjectPrefixes: cfg.Delivery.SubjectPrefixes(),
+		Environment:     cfg.Stage,
+		NamePrefix:      cfg.Prefix,
+		CreateProvider:  cfg.Delivery.CreateOIDCProvider,
+		Region:          cfg.Region,
 	})
 	output(stack, "DeployRoleArn", d.DeployRole.RoleArn(), "role the "+cfg.Stage+" environment's deploy job assumes")
 	output(stack, "DiffRoleArn", d.DiffRole.RoleArn(), "role pull-request jobs assume for cdk diff")
