@@ -21,7 +21,7 @@ CDK_FLAGS := --no-notices -c stage=$(STAGE) $(if $(GITHUB_REPOSITORY),-c githubR
 # cdk deploy asks before it broadens IAM or security groups; the workflow, whose prod
 # approval is a GitHub environment's reviewers, sets APPROVAL=never.
 APPROVAL ?= broadening
-# The workflow's pull-request diff passes --no-change-set: its role may only read.
+# The workflow's pull-request diff passes --method=template: its role may only read.
 DIFF_FLAGS ?=
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.10
 

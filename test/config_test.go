@@ -223,7 +223,10 @@ func TestBadConfigurations(t *testing.T) {
 			`dev config: delivery.gitHubOwnerID "": want the repository owner's numeric ID, required with delivery.gitHubRepository: Actions sets GITHUB_REPOSITORY_OWNER_ID; locally, gh api repos/example-org/shop --jq .owner.id`},
 		{"GitHub repository ID that is not a number", "", func(c *config.Config) { withRepository(c, testRepository); c.Delivery.GitHubRepositoryID = "shop" },
 			`dev config: delivery.gitHubRepositoryID "shop": want the repository's numeric ID, required with delivery.gitHubRepository: Actions sets GITHUB_REPOSITORY_ID; locally, gh api repos/example-org/shop --jq .id`},
-		{"subject prefix with a wildcard", "", func(c *config.Config) { withRepository(c, testRepository); c.Delivery.SubjectPrefix = "repo:example-org/*" },
+		{"subject prefix with a wildcard", "", func(c *config.Config) {
+			withRepository(c, testRepository)
+			c.Delivery.SubjectPrefix = "repo:example-org/*"
+		},
 			`dev config: delivery.subjectPrefix "repo:example-org/*": want the OIDC subject up to the job context, without wildcards, such as repository_owner_id:123456:repository_id:456789, or empty for GitHub's default forms`},
 	}
 	for _, tt := range tests {

@@ -17,7 +17,18 @@ import (
 type workflow struct {
 	On          map[string]any    `yaml:"on"`
 	Permissions map[string]string `yaml:"permissions"`
-	Jobs        map[string]job    `yaml:"jobs"`
+	Concurrency concurrency       `yaml:"concurrency"`
+	Defaults    struct {
+		Run struct {
+			Shell string `yaml:"shell"`
+		} `yaml:"run"`
+	} `yaml:"defaults"`
+	Jobs map[string]job `yaml:"jobs"`
+}
+
+type concurrency struct {
+	Group            string `yaml:"group"`
+	CancelInProgress any    `yaml:"cancel-in-progress"`
 }
 
 type job struct {
@@ -25,14 +36,20 @@ type job struct {
 	Needs       any               `yaml:"needs"`
 	Environment string            `yaml:"environment"`
 	Permissions map[string]string `yaml:"permissions"`
+	Concurrency concurrency       `yaml:"concurrency"`
 	Strategy    struct {
 		Matrix map[string][]string `yaml:"matrix"`
 	} `yaml:"strategy"`
-	Steps []struct {
-		Uses string            `yaml:"uses"`
-		Run  string            `yaml:"run"`
-		With map[string]string `yaml:"with"`
-	} `yaml:"steps"`
+	Steps []step `yaml:"steps"`
+}
+
+type step struct {
+	ID    string         `yaml:"id"`
+	If    string         `yaml:"if"`
+	Uses  string         `yaml:"uses"`
+	Run   string         `yaml:"run"`
+	Shell string         `yaml:"shell"`
+	With  map[string]any `yaml:"with"`
 }
 
 const workflowFile = "../.github/workflows/ci-cd.yml"
@@ -54,7 +71,8 @@ func readWorkflow(t *testing.T) (workflow, string) {
 func (j job) roleToAssume() string {
 	for _, s := range j.Steps {
 		if strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@") {
-			return s.With["role-to-assume"]
+			role, _ := s.With["role-to-assume"].(string)
+			return role
 		}
 	}
 	return ""
@@ -121,8 +139,8 @@ func TestWorkflowDiffsEveryStageWithItsDiffRole(t *testing.T) {
 	if !strings.Contains(diff.If, "pull_request") {
 		t.Errorf("diff runs if %q, want only on pull requests", diff.If)
 	}
-	if !strings.Contains(diff.runs(), "--no-change-set") {
-		t.Error("the diff job must pass --no-change-set: its role may only read")
+	if !strings.Contains(diff.runs(), "DIFF_FLAGS=--method=template") {
+		t.Error("the diff job must pass --method=template: its role may only read")
 	}
 	for _, stage := range config.StageNames() {
 		cfg, _ := config.ForStage(stage)
@@ -167,5 +185,113 @@ func TestWorkflowDeploysStagesInOrder(t *testing.T) {
 	}
 	if dev := w.Jobs["deploy-dev"]; !strings.Contains(dev.If, "refs/heads/main") || !strings.Contains(dev.If, "pull_request") {
 		t.Errorf("deploy-dev runs if %q, want only on main and never for a pull request", dev.If)
+	}
+}
+
+// TestWorkflowFailsOnAFailedPipe: every run step is bash with pipefail (GitHub's
+// `shell: bash`), so `make diff | tee` fails when make does.
+func TestWorkflowFailsOnAFailedPipe(t *testing.T) {
+	w, _ := readWorkflow(t)
+	if w.Defaults.Run.Shell != "bash" {
+		t.Errorf("defaults.run.shell %q, want bash (bash -eo pipefail)", w.Defaults.Run.Shell)
+	}
+	for name, j := range w.Jobs {
+		for _, s := range j.Steps {
+			if s.Run != "" && s.Shell != "" && s.Shell != "bash" {
+				t.Errorf("job %s: a step runs with shell %q, which does not fail on a failed pipe", name, s.Shell)
+			}
+		}
+	}
+}
+
+// TestWorkflowCheckoutLeavesNoToken: no checkout leaves the job's token in .git.
+func TestWorkflowCheckoutLeavesNoToken(t *testing.T) {
+	w, _ := readWorkflow(t)
+	checkouts := 0
+	for name, j := range w.Jobs {
+		for _, s := range j.Steps {
+			if strings.HasPrefix(s.Uses, "actions/checkout@") {
+				checkouts++
+				if s.With["persist-credentials"] != false {
+					t.Errorf("job %s: checkout with persist-credentials %v, want false", name, s.With["persist-credentials"])
+				}
+			}
+		}
+	}
+	if checkouts < 5 {
+		t.Errorf("found %d checkouts, want one per job that builds", checkouts)
+	}
+}
+
+// TestWorkflowApprovalHoldsOnlyProd: on main each run has a group of its own, so a
+// prod approval waiting never holds the next merge's run; each deploy job queues in
+// its stage's group instead, without cancelling.
+func TestWorkflowApprovalHoldsOnlyProd(t *testing.T) {
+	w, _ := readWorkflow(t)
+	if !strings.Contains(w.Concurrency.Group, "github.run_id") || !strings.Contains(w.Concurrency.Group, "pull_request") {
+		t.Errorf("workflow concurrency group %q, want the run's own on main (github.run_id) and the ref's for pull requests", w.Concurrency.Group)
+	}
+	for _, stage := range config.StageNames() {
+		j := w.Jobs["deploy-"+stage]
+		if j.Concurrency.Group != "deploy-"+stage || j.Concurrency.CancelInProgress != false {
+			t.Errorf("deploy-%s concurrency %+v, want group deploy-%s, never cancelling", stage, j.Concurrency, stage)
+		}
+	}
+}
+
+// TestWorkflowDeploysOnlyTheHeadOfMain: every deploy job first asks GitHub for the
+// head of main and, when its commit is no longer it, takes no token and deploys
+// nothing; staging and prod run only on main.
+func TestWorkflowDeploysOnlyTheHeadOfMain(t *testing.T) {
+	w, _ := readWorkflow(t)
+	for _, stage := range config.StageNames() {
+		name := "deploy-" + stage
+		j := w.Jobs[name]
+		if !strings.Contains(j.If, "github.ref == 'refs/heads/main'") {
+			t.Errorf("%s runs if %q, want only on main", name, j.If)
+		}
+		if len(j.Steps) == 0 {
+			t.Fatalf("%s has no steps", name)
+		}
+		checked := false
+		for _, s := range j.Steps {
+			if s.ID == "head" {
+				checked = strings.Contains(s.Run, "commits/main") && strings.Contains(s.Run, "GITHUB_SHA") && strings.Contains(s.Run, "stale=true")
+				continue
+			}
+			reaches := strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@") || strings.Contains(s.Run, "make deploy")
+			if reaches && (!checked || s.If != "steps.head.outputs.stale != 'true'") {
+				t.Errorf("%s: step %q%q runs without the head-of-main check before it (if %q)", name, s.Uses, s.Run, s.If)
+			}
+		}
+	}
+}
+
+// TestWorkflowWithoutAnAccountSkipsWithANotice: a fork that has not set the two
+// variables gets a notice on main and no failing deploy or diff.
+func TestWorkflowWithoutAnAccountSkipsWithANotice(t *testing.T) {
+	w, _ := readWorkflow(t)
+	for _, name := range []string{"deploy-dev", "diff"} {
+		if j := w.Jobs[name]; !strings.Contains(j.If, "vars.AWS_ACCOUNT_ID != ''") || !strings.Contains(j.If, "vars.AWS_REGION != ''") {
+			t.Errorf("%s runs if %q, want it skipped while AWS_ACCOUNT_ID or AWS_REGION is unset", name, j.If)
+		}
+	}
+	notice, ok := w.Jobs["aws-not-configured"]
+	if !ok || !strings.Contains(notice.If, "vars.AWS_ACCOUNT_ID == ''") || !strings.Contains(notice.runs(), "::notice::") {
+		t.Errorf("aws-not-configured job %+v, want a notice on main while the variables are unset", notice)
+	}
+}
+
+// TestActionsAreKeptCurrent: Dependabot proposes updates of the workflow's actions
+// and of the setup action's.
+func TestActionsAreKeptCurrent(t *testing.T) {
+	raw, err := os.ReadFile("../.github/dependabot.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"package-ecosystem: github-actions", `"/"`, `"/.github/actions/setup"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("dependabot.yml lacks %s", want)
+		}
 	}
 }

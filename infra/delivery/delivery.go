@@ -4,7 +4,7 @@
 // It makes two roles, each trusted by one repository and one kind of job only:
 //
 //   - the diff role, for pull requests, may assume the CDK's lookup role (read-only),
-//     which is all `cdk diff --no-change-set` needs;
+//     which is all `cdk diff --method=template` needs;
 //   - the deploy role, for jobs of the stage's GitHub environment, may assume the
 //     CDK's deploy and file-publishing roles.
 //
