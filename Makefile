@@ -27,7 +27,7 @@ ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.10
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps synth synth-all cost test rotate-origin-secret faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps synth synth-all cost test delivery rotate-origin-secret faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -90,6 +90,12 @@ diff: deps aws-credentials ## cdk diff of STAGE against the account in your AWS 
 deploy: deps aws-credentials prod-confirmed ## cdk deploy of STAGE (prod needs CONFIRM=prod and an alarm subscriber)
 	@echo "cdk deploy of every stack of stage $(STAGE)"
 	$(CDK) deploy $(CDK_FLAGS) -c deploy=true --all --require-approval $(APPROVAL)
+
+delivery: deps aws-credentials prod-confirmed ## deploy only STAGE's delivery stack, the roles GitHub Actions assumes (first-time setup: dev, staging, prod)
+	@if [ -z "$(GITHUB_REPOSITORY)" ] || [ -z "$(GITHUB_REPOSITORY_OWNER_ID)" ] || [ -z "$(GITHUB_REPOSITORY_ID)" ]; then \
+	  echo "error: make delivery needs GITHUB_REPOSITORY=owner/name, GITHUB_REPOSITORY_OWNER_ID and GITHUB_REPOSITORY_ID"; \
+	  echo "       (gh api repos/OWNER/NAME --jq '.owner.id, .id' prints the two IDs)"; exit 1; fi
+	$(CDK) deploy $(CDK_FLAGS) --exclusively '*-delivery' --require-approval $(APPROVAL)
 
 rotate-origin-secret: deps aws-credentials prod-confirmed ## new value for CloudFront's X-Origin-Verify header, no request refused (prod needs CONFIRM=prod)
 	CDK=$(CDK) STAGE=$(STAGE) bash scripts/rotate-origin-secret.sh

@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -43,6 +44,11 @@ func TestDeliveryProviderOncePerAccount(t *testing.T) {
 				t.Errorf("got %d OIDC providers, want none: the stage uses the account's", len(providers))
 			}
 			return
+		}
+		for id, r := range providers {
+			if r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {
+				t.Errorf("%s: deletion policy %v, want Retain: the account's other stages trust it", id, r["DeletionPolicy"])
+			}
 		}
 		p := only(t, s, stack, "AWS::IAM::OIDCProvider")
 		if p["Url"] != "https://"+delivery.Issuer {
@@ -170,20 +176,24 @@ func trustProblem(condition map[string]any, want []string) string {
 	return ""
 }
 
-// TestDeliveryRolesOnlyReachTheCdkRoles: the roles may assume the CDK bootstrap's
-// roles of the stage's region and us-east-1, and nothing else; the diff role only
-// the read-only lookup role.
+// TestDeliveryRolesOnlyReachTheCdkRoles: the deploy role may assume the CDK
+// bootstrap's deploy, file-publishing and lookup roles of the stage's region and
+// us-east-1, and nothing else; the diff role assumes no role at all and reads only
+// the stage's deployed templates and the bootstrap's version.
 func TestDeliveryRolesOnlyReachTheCdkRoles(t *testing.T) {
 	cdkRole := func(kind, region string) string {
 		return "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-" + delivery.DefaultQualifier + "-" + kind + "-role-${AWS::AccountId}-" + region
 	}
 	forEachDeliveryStage(t, func(t *testing.T, s *synthesis, stack string) {
 		diff, deploy := delivery.DiffRoleName(s.cfg.Prefix), delivery.DeployRoleName(s.cfg.Prefix)
-		want := map[string][]string{}
+		// want: role → "action list" → resources
+		want := map[string]map[string][]string{diff: {}, deploy: {}}
+		templates, ssm, assume := strings.Join(delivery.DiffTemplateActions, ","), "ssm:GetParameter", "sts:AssumeRole,sts:TagSession"
 		for _, region := range []string{"${AWS::Region}", "us-east-1"} {
-			want[diff] = append(want[diff], cdkRole("lookup", region))
+			want[diff][templates] = append(want[diff][templates], "arn:${AWS::Partition}:cloudformation:"+region+":${AWS::AccountId}:stack/"+s.cfg.Prefix+"-*/*")
+			want[diff][ssm] = append(want[diff][ssm], "arn:${AWS::Partition}:ssm:"+region+":${AWS::AccountId}:parameter/cdk-bootstrap/"+delivery.DefaultQualifier+"/version")
 			for _, kind := range []string{"deploy", "file-publishing", "lookup"} {
-				want[deploy] = append(want[deploy], cdkRole(kind, region))
+				want[deploy][assume] = append(want[deploy][assume], cdkRole(kind, region))
 			}
 		}
 		roles := s.resources(stack, "AWS::IAM::Role")
@@ -197,21 +207,30 @@ func TestDeliveryRolesOnlyReachTheCdkRoles(t *testing.T) {
 				t.Fatalf("policy attached to %v, want one role", attached)
 			}
 			role, _ := props(roles[attached[0]])["RoleName"].(string)
-			var got []string
+			got := map[string][]string{}
 			for _, st := range mapOf(props(pol)["PolicyDocument"])["Statement"].([]any) {
 				st := mapOf(st)
-				if actions := asStrings(st["Action"]); !slices.Equal(actions, []string{"sts:AssumeRole", "sts:TagSession"}) {
-					t.Errorf("%s: actions %v, want only sts:AssumeRole and sts:TagSession", role, actions)
+				actions := strings.Join(asStrings(st["Action"]), ",")
+				resources, ok := st["Resource"].([]any)
+				if !ok {
+					resources = []any{st["Resource"]}
 				}
-				for _, r := range st["Resource"].([]any) {
+				for _, r := range resources {
 					arn, _ := mapOf(r)["Fn::Sub"].(string)
-					got = append(got, arn)
+					got[actions] = append(got[actions], arn)
 				}
 			}
-			slices.Sort(got)
-			slices.Sort(want[role])
-			if !slices.Equal(got, want[role]) {
-				t.Errorf("%s may assume\n%s\nwant\n%s", role, strings.Join(got, "\n"), strings.Join(want[role], "\n"))
+			for actions := range got {
+				slices.Sort(got[actions])
+			}
+			for actions := range want[role] {
+				slices.Sort(want[role][actions])
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want[role]) {
+				t.Errorf("%s may\n%v\nwant\n%v", role, got, want[role])
+			}
+			if role == diff && strings.Contains(fmt.Sprint(got), "sts:") {
+				t.Errorf("the diff role may assume a role: %v", got)
 			}
 		}
 	})

@@ -3,8 +3,9 @@
 //
 // It makes two roles, each trusted by one repository and one kind of job only:
 //
-//   - the diff role, for pull requests, may assume the CDK's lookup role (read-only),
-//     which is all `cdk diff --method=template` needs;
+//   - the diff role, for pull requests, reads the stage's deployed templates and the
+//     bootstrap's version, which is all `cdk diff --method=template` needs, and
+//     nothing else: not the CDK's lookup role, whose ReadOnlyAccess reads the account;
 //   - the deploy role, for jobs of the stage's GitHub environment, may assume the
 //     CDK's deploy and file-publishing roles.
 //
@@ -17,6 +18,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
 )
 
 const (
@@ -61,6 +64,10 @@ type Delivery struct {
 	DiffRole   awsiam.Role
 }
 
+// DiffTemplateActions are what the diff role may do on the stage's stacks: find
+// them and read their deployed templates.
+var DiffTemplateActions = []string{"cloudformation:DescribeStacks", "cloudformation:GetTemplate"}
+
 // DeployRoleName is the name of the role the deploy jobs of a stage assume.
 func DeployRoleName(prefix string) string { return prefix + "-github-deploy" }
 
@@ -82,10 +89,14 @@ func New(scope constructs.Construct, id string, props Props) *Delivery {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	d := &Delivery{Construct: c}
 	if props.CreateProvider {
-		d.Provider = awsiam.NewOidcProviderNative(c, jsii.String("Provider"), &awsiam.OidcProviderNativeProps{
+		provider := awsiam.NewOidcProviderNative(c, jsii.String("Provider"), &awsiam.OidcProviderNativeProps{
 			Url:       jsii.String("https://" + Issuer),
 			ClientIds: jsii.Strings(Audience),
 		})
+		// The other stages of the account trust it too: destroying the stage that
+		// created it must not take it away from them.
+		provider.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+		d.Provider = provider
 	} else {
 		d.Provider = awsiam.OidcProviderNative_FromOidcProviderArn(c, jsii.String("Provider"),
 			awscdk.Stack_Of(c).FormatArn(&awscdk.ArnComponents{
@@ -111,8 +122,26 @@ func New(scope constructs.Construct, id string, props Props) *Delivery {
 	}
 
 	d.DiffRole = d.role("DiffRole", DiffRoleName(props.NamePrefix), props.SubjectPrefixes, "pull_request",
-		"pull requests of "+props.Repository+": cdk diff through the CDK lookup role", awscdk.Duration_Hours(jsii.Number(1)))
-	d.DiffRole.AddToPolicy(assume(cdkRoles("lookup")))
+		"pull requests of "+props.Repository+": cdk diff --method=template, reading the stage's templates", awscdk.Duration_Hours(jsii.Number(1)))
+	// The CLI reads current templates through the lookup role when it can assume it
+	// and with its own credentials otherwise (best effort); this role cannot, so it
+	// reads them itself, and only the stage's.
+	var stacks, versions []*string
+	for _, region := range regions(props.Region) {
+		stacks = append(stacks, awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:cloudformation:"+region+":${AWS::AccountId}:stack/"+props.NamePrefix+"-*/*"), nil))
+		versions = append(versions, awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:ssm:"+region+":${AWS::AccountId}:parameter/cdk-bootstrap/"+qualifier+"/version"), nil))
+	}
+	d.DiffRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(DiffTemplateActions...),
+		Resources: &stacks,
+	}))
+	d.DiffRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ssm:GetParameter"),
+		Resources: &versions,
+	}))
+	checks.Suppress(d.DiffRole, "AwsSolutions-IAM5",
+		"Read the deployed templates of this stage's stacks only: their names start with the stage's prefix, and a stack's ARN ends with an ID CloudFormation makes up, hence stack/<prefix>-*/*.",
+		"/^Resource::arn:<AWS::Partition>:cloudformation:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:stack\\/"+props.NamePrefix+"-\\*\\/\\*$/")
 
 	// A prod deployment with a Multi-AZ database and its replicas can take over an
 	// hour: the CDK CLI renews its deploy-role session from this one meanwhile.
