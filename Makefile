@@ -27,7 +27,7 @@ ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.10
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps synth synth-all cost test delivery rotate-origin-secret faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps synth synth-all cost test bootstrap delivery rotate-origin-secret faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -90,6 +90,16 @@ diff: deps aws-credentials ## cdk diff of STAGE against the account in your AWS 
 deploy: deps aws-credentials prod-confirmed ## cdk deploy of STAGE (prod needs CONFIRM=prod and an alarm subscriber)
 	@echo "cdk deploy of every stack of stage $(STAGE)"
 	$(CDK) deploy $(CDK_FLAGS) -c deploy=true --all --require-approval $(APPROVAL)
+
+bootstrap: deps aws-credentials ## cdk bootstrap of STAGE's own qualifier in its region and us-east-1 (once per stage and account; REGION= or AWS_REGION)
+	@region=$${REGION:-$${AWS_REGION:-$$(go run ./cmd/stage -stage $(STAGE) -field region)}}; \
+	if [ -z "$$region" ]; then echo "error: make bootstrap needs the stage's region: REGION=eu-west-1 (or AWS_REGION)"; exit 1; fi; \
+	qualifier=$$(go run ./cmd/stage -stage $(STAGE) -field bootstrapQualifier) || exit 1; \
+	account=$$(aws sts get-caller-identity --query Account --output text) || exit 1; \
+	echo "bootstrap $$qualifier in aws://$$account/$$region and aws://$$account/us-east-1"; \
+	$(CDK) bootstrap --no-notices --qualifier "$$qualifier" --toolkit-stack-name "CDKToolkit-$$qualifier" \
+	  --cloudformation-execution-policies "arn:aws:iam::aws:policy/AdministratorAccess" \
+	  "aws://$$account/$$region" "aws://$$account/us-east-1"
 
 delivery: deps aws-credentials prod-confirmed ## deploy only STAGE's delivery stack, the roles GitHub Actions assumes (first-time setup: dev, staging, prod)
 	@if [ -z "$(GITHUB_REPOSITORY)" ] || [ -z "$(GITHUB_REPOSITORY_OWNER_ID)" ] || [ -z "$(GITHUB_REPOSITORY_ID)" ]; then \

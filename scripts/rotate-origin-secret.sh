@@ -14,10 +14,10 @@ set -euo pipefail
 
 stage=${STAGE:?STAGE is required, e.g. STAGE=dev}
 cdk=${CDK:-node_modules/.bin/cdk}
-# The stage's stack names, from its configuration (cdk list synthesizes; no account needed).
-stacks=$("$cdk" list --no-notices -c stage="$stage")
-stateful=$(grep -- '-stateful$' <<<"$stacks")
-cdn=$(grep -- '-cdn$' <<<"$stacks")
+# The stage's stack names start with its prefix, from its configuration.
+prefix=$(go run ./cmd/stage -stage "$stage" -field prefix)
+stateful=$prefix-stateful
+cdn=$prefix-cdn
 
 arn=$(aws cloudformation describe-stacks --stack-name "$stateful" \
   --query "Stacks[0].Outputs[?OutputKey=='OriginSecretArn'].OutputValue" --output text)

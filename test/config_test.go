@@ -215,6 +215,8 @@ func TestBadConfigurations(t *testing.T) {
 			`dev config: ops.alarmEmails "On call <oncall@example.com>": want plain email addresses such as oncall@example.com`},
 		{"alarm endpoint over plain HTTP", "", func(c *config.Config) { c.Ops.AlarmHTTPSEndpoints = []string{"http://hooks.example.com/sns"} },
 			`dev config: ops.alarmHTTPSEndpoints "http://hooks.example.com/sns": want https:// URLs that accept SNS notifications`},
+		{"bootstrap qualifier with capitals", "", func(c *config.Config) { c.BootstrapQualifier = "ShopDev" },
+			`dev config: bootstrapQualifier "ShopDev": want 1 to 10 lower-case letters and digits, different in every stage, such as shopdev (make bootstrap STAGE=… creates it)`},
 		{"GitHub repository as a URL", "", func(c *config.Config) { withRepository(c, "https://github.com/example-org/shop") },
 			`dev config: delivery.gitHubRepository "https://github.com/example-org/shop": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack`},
 		{"GitHub repository without an owner", "", func(c *config.Config) { withRepository(c, "shop") },

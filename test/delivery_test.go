@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -181,17 +182,19 @@ func trustProblem(condition map[string]any, want []string) string {
 // us-east-1, and nothing else; the diff role assumes no role at all and reads only
 // the stage's deployed templates and the bootstrap's version.
 func TestDeliveryRolesOnlyReachTheCdkRoles(t *testing.T) {
+	var qualifier string
 	cdkRole := func(kind, region string) string {
-		return "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-" + delivery.DefaultQualifier + "-" + kind + "-role-${AWS::AccountId}-" + region
+		return "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-" + qualifier + "-" + kind + "-role-${AWS::AccountId}-" + region
 	}
 	forEachDeliveryStage(t, func(t *testing.T, s *synthesis, stack string) {
+		qualifier = s.cfg.BootstrapQualifier
 		diff, deploy := delivery.DiffRoleName(s.cfg.Prefix), delivery.DeployRoleName(s.cfg.Prefix)
 		// want: role → "action list" → resources
 		want := map[string]map[string][]string{diff: {}, deploy: {}}
 		templates, ssm, assume := strings.Join(delivery.DiffTemplateActions, ","), "ssm:GetParameter", "sts:AssumeRole,sts:TagSession"
 		for _, region := range []string{"${AWS::Region}", "us-east-1"} {
 			want[diff][templates] = append(want[diff][templates], "arn:${AWS::Partition}:cloudformation:"+region+":${AWS::AccountId}:stack/"+s.cfg.Prefix+"-*/*")
-			want[diff][ssm] = append(want[diff][ssm], "arn:${AWS::Partition}:ssm:"+region+":${AWS::AccountId}:parameter/cdk-bootstrap/"+delivery.DefaultQualifier+"/version")
+			want[diff][ssm] = append(want[diff][ssm], "arn:${AWS::Partition}:ssm:"+region+":${AWS::AccountId}:parameter/cdk-bootstrap/"+qualifier+"/version")
 			for _, kind := range []string{"deploy", "file-publishing", "lookup"} {
 				want[deploy][assume] = append(want[deploy][assume], cdkRole(kind, region))
 			}
@@ -234,4 +237,60 @@ func TestDeliveryRolesOnlyReachTheCdkRoles(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestStagesDeployThroughTheirOwnBootstrap: every stage has its own bootstrap
+// qualifier; each of its stacks checks that bootstrap's version and publishes and
+// deploys through its roles, and names no other stage's (or the default one).
+func TestStagesDeployThroughTheirOwnBootstrap(t *testing.T) {
+	seen := map[string]string{}
+	for _, stage := range config.StageNames() {
+		s := withDomain(t, stage)
+		q := s.cfg.BootstrapQualifier
+		if other, ok := seen[q]; ok {
+			t.Errorf("%s and %s share the bootstrap qualifier %q: each stage needs its own", other, stage, q)
+		}
+		seen[q] = stage
+		for _, stack := range stackNames(s.stacks) {
+			param := mapOf(mapOf(s.templates[stack]["Parameters"])["BootstrapVersion"])
+			if param["Default"] != "/cdk-bootstrap/"+q+"/version" {
+				t.Errorf("%s: BootstrapVersion parameter %v, want /cdk-bootstrap/%s/version", stack, param["Default"], q)
+			}
+			if problem := qualifierProblem(s.templates[stack], q); problem != "" {
+				t.Errorf("%s: %s", stack, problem)
+			}
+		}
+	}
+}
+
+// TestQualifierCheckCatchesAnotherStagesRoles proves the check above can fail: a
+// template that names another stage's bootstrap roles, the default qualifier's, or
+// a wildcard is reported.
+func TestQualifierCheckCatchesAnotherStagesRoles(t *testing.T) {
+	role := func(q string) map[string]any {
+		return map[string]any{"Resources": map[string]any{"P": map[string]any{"Properties": map[string]any{
+			"Resource": map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-" + q + "-deploy-role-${AWS::AccountId}-us-east-1"}}}}}
+	}
+	for _, q := range []string{"shopprod", delivery.DefaultQualifier, "*"} {
+		if qualifierProblem(role(q), "shopdev") == "" {
+			t.Errorf("a template naming cdk-%s-deploy-role passed the check for shopdev", q)
+		}
+	}
+	if problem := qualifierProblem(role("shopdev"), "shopdev"); problem != "" {
+		t.Errorf("the stage's own role: %s", problem)
+	}
+}
+
+var cdkBootstrapName = regexp.MustCompile(`cdk-([a-z0-9*]+)-(deploy|file-publishing|image-publishing|lookup|cfn-exec|assets)`)
+
+// qualifierProblem reports a bootstrap role or bucket of template that is not of
+// qualifier.
+func qualifierProblem(template map[string]any, qualifier string) string {
+	b, _ := json.Marshal(template)
+	for _, m := range cdkBootstrapName.FindAllStringSubmatch(string(b), -1) {
+		if m[1] != qualifier {
+			return "names " + m[0] + ", of another bootstrap than the stage's (" + qualifier + ")"
+		}
+	}
+	return ""
 }

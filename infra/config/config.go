@@ -26,6 +26,12 @@ type Config struct {
 	Region  string
 	// Prefix starts the name of every stack of the stage, e.g. "shop-dev".
 	Prefix string
+	// BootstrapQualifier names the stage's own CDK bootstrap (make bootstrap
+	// STAGE=…): its roles, asset bucket and version parameter. A stage deploys only
+	// through its own, and its deploy role may assume only its own, so stages that
+	// share an account cannot deploy one another. 1 to 10 lower-case letters and
+	// digits, different in every stage.
+	BootstrapQualifier string
 	// Tags go on every resource that supports tags.
 	Tags Tags
 	// TerminationProtection guards the stateful stack against `cdk destroy`.
@@ -92,11 +98,12 @@ const (
 )
 
 var (
-	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
-	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
-	prefixPattern  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
-	tagPattern     = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
-	privateRanges  = []netip.Prefix{
+	accountPattern   = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern    = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
+	prefixPattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
+	tagPattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
+	qualifierPattern = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
+	privateRanges    = []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"),
 		netip.MustParsePrefix("172.16.0.0/12"),
 		netip.MustParsePrefix("192.168.0.0/16"),
@@ -108,6 +115,9 @@ func (c Config) Validate() error {
 	var p problems
 	if !slices.Contains(StageNames(), c.Stage) {
 		p.add("stage", c.Stage, "one of "+strings.Join(StageNames(), ", "))
+	}
+	if !qualifierPattern.MatchString(c.BootstrapQualifier) {
+		p.add("bootstrapQualifier", c.BootstrapQualifier, "1 to 10 lower-case letters and digits, different in every stage, such as shopdev (make bootstrap STAGE=… creates it)")
 	}
 	if c.Account != "" && !accountPattern.MatchString(c.Account) {
 		p.add("account", c.Account, "12 digits, or empty for an environment-agnostic synth")

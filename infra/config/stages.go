@@ -21,10 +21,11 @@ const (
 // use, so ForStage callers may change what they get without touching these.
 var stages = []Config{
 	{
-		Stage:         "dev",
-		Prefix:        "shop-dev",
-		Tags:          Tags{Project: project, Owner: owner, CostCentre: costCentre},
-		RemovalPolicy: Destroy,
+		Stage:              "dev",
+		Prefix:             "shop-dev",
+		BootstrapQualifier: "shopdev",
+		Tags:               Tags{Project: project, Owner: owner, CostCentre: costCentre},
+		RemovalPolicy:      Destroy,
 		Network: Network{
 			CIDR:                 "10.10.0.0/16",
 			AZs:                  2,
@@ -114,10 +115,11 @@ var stages = []Config{
 		Delivery: Delivery{CreateOIDCProvider: true},
 	},
 	{
-		Stage:         "staging",
-		Prefix:        "shop-staging",
-		Tags:          Tags{Project: project, Owner: owner, CostCentre: costCentre},
-		RemovalPolicy: Snapshot,
+		Stage:              "staging",
+		Prefix:             "shop-staging",
+		BootstrapQualifier: "shopstg",
+		Tags:               Tags{Project: project, Owner: owner, CostCentre: costCentre},
+		RemovalPolicy:      Snapshot,
 		Network: Network{
 			CIDR:                 "10.20.0.0/16",
 			AZs:                  2,
@@ -203,6 +205,7 @@ var stages = []Config{
 	{
 		Stage:                 "prod",
 		Prefix:                "shop-prod",
+		BootstrapQualifier:    "shopprod",
 		Tags:                  Tags{Project: project, Owner: owner, CostCentre: costCentre},
 		TerminationProtection: true,
 		RemovalPolicy:         Retain,

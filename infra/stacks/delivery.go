@@ -27,6 +27,7 @@ func NewDelivery(scope constructs.Construct, id string, cfg config.Config) *Deli
 		NamePrefix:      cfg.Prefix,
 		CreateProvider:  cfg.Delivery.CreateOIDCProvider,
 		Region:          cfg.Region,
+		Qualifier:       cfg.BootstrapQualifier,
 	})
 	output(stack, "DeployRoleArn", d.DeployRole.RoleArn(), "role the "+cfg.Stage+" environment's deploy job assumes")
 	output(stack, "DiffRoleArn", d.DiffRole.RoleArn(), "role pull-request jobs assume for cdk diff")

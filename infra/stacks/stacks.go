@@ -81,6 +81,8 @@ func tag(scope constructs.Construct, cfg config.Config) {
 func stackProps(cfg config.Config, description string) *awscdk.StackProps {
 	props := &awscdk.StackProps{
 		Description: jsii.String(description + " (" + cfg.Tags.Project + ", " + cfg.Stage + ")"),
+		// The stage's own bootstrap: its roles, asset bucket and version parameter.
+		Synthesizer: awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{Qualifier: jsii.String(cfg.BootstrapQualifier)}),
 	}
 	if cfg.Account != "" {
 		props.Env = &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)}
