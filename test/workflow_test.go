@@ -295,3 +295,29 @@ func TestActionsAreKeptCurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestActionsArePinnedByCommit: in jobs that may hold an AWS token, a moved tag
+// would run someone else's code with it: every action is pinned by full commit SHA,
+// with the version it is in a comment, in the workflow and the setup action alike.
+func TestActionsArePinnedByCommit(t *testing.T) {
+	pinned := regexp.MustCompile(`^\s*(?:- )?uses: ([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # v\d+(\.\d+)*\s*$`)
+	checked := 0
+	for _, file := range []string{workflowFile, "../.github/actions/setup/action.yml"} {
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(raw), "\n") {
+			if !strings.Contains(line, "uses:") || strings.Contains(line, "uses: ./") {
+				continue
+			}
+			checked++
+			if !pinned.MatchString(line) {
+				t.Errorf("%s:%d: %q: want owner/action@<40-hex commit> # vX.Y.Z", file, i+1, strings.TrimSpace(line))
+			}
+		}
+	}
+	if checked < 8 {
+		t.Errorf("checked %d action references, want every one", checked)
+	}
+}
