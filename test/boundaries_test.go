@@ -305,3 +305,66 @@ func findServiceStatements(v any) []map[string]any {
 	}
 	return found
 }
+
+// TestSecretsOnTheStagesKey: every secret of the stage is encrypted with the
+// stateful stack's secrets key, and every role outside that stack that reads a
+// secret may decrypt with the key only through Secrets Manager.
+func TestSecretsOnTheStagesKey(t *testing.T) {
+	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
+		stateful := *s.stacks.Stateful.StackName()
+		var key string
+		for id := range s.resources(stateful, "AWS::KMS::Key") {
+			if strings.HasPrefix(id, "OpsSecretsKey") {
+				key = id
+			}
+		}
+		if key == "" {
+			t.Fatal("no secrets key in the stateful stack")
+		}
+		secrets := s.resources(stateful, "AWS::SecretsManager::Secret")
+		for id, r := range secrets {
+			b, _ := json.Marshal(props(r)["KmsKeyId"])
+			if !strings.Contains(string(b), key) {
+				t.Errorf("secret %s: KmsKeyId %s, want the secrets key %s", id, b, key)
+			}
+		}
+		if len(secrets) < 7 {
+			t.Errorf("found %d secrets, want at least 7 (admin, four logins, cache token, origin)", len(secrets))
+		}
+		readers := 0
+		for _, stack := range stackNames(s.stacks) {
+			if stack == stateful {
+				continue
+			}
+			for id, p := range s.resources(stack, "AWS::IAM::Policy") {
+				var reads, decrypts bool
+				for _, st := range asList(mapOf(props(p)["PolicyDocument"])["Statement"]) {
+					actions := asStrings(st["Action"])
+					if slices.Contains(actions, "secretsmanager:GetSecretValue") {
+						reads = true
+					}
+					if slices.Contains(actions, "kms:Decrypt") {
+						res, _ := json.Marshal(st["Resource"])
+						if !strings.Contains(string(res), key) {
+							continue // another key (the topic's, the data key)
+						}
+						decrypts = true
+						cond, _ := json.Marshal(st["Condition"])
+						if !strings.Contains(string(cond), `"kms:ViaService"`) || !strings.Contains(string(cond), "secretsmanager.") {
+							t.Errorf("%s/%s: decrypts with the secrets key without kms:ViaService secretsmanager: %s", stack, id, cond)
+						}
+					}
+				}
+				if reads {
+					readers++
+					if !decrypts {
+						t.Errorf("%s/%s reads a secret but may not decrypt it with the secrets key", stack, id)
+					}
+				}
+			}
+		}
+		if readers < 5 {
+			t.Errorf("found %d secret readers outside the stateful stack, want the fleet, the migration, and three functions", readers)
+		}
+	})
+}

@@ -274,8 +274,8 @@ func TestKeysRotateAndOutliveTheirData(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s *synthesis, stack string) {
 		_, keep := deletionPolicy(s.cfg.RemovalPolicy)
 		keys := s.resources(stack, "AWS::KMS::Key")
-		if len(keys) != 5 {
-			t.Errorf("got %d KMS keys, want 5 (database, cache, ops topic, log groups, customer data)", len(keys))
+		if len(keys) != 6 {
+			t.Errorf("got %d KMS keys, want 6 (database, cache, ops topic, log groups, customer data, secrets)", len(keys))
 		}
 		for id, r := range keys {
 			if props(r)["EnableKeyRotation"] != true {

@@ -29,8 +29,10 @@ const Port = 6379
 
 // Props configure the cache. The stage configuration has validated them.
 type Props struct {
-	Vpc     awsec2.IVpc
-	Subnets *awsec2.SubnetSelection
+	// SecretsKey encrypts the AUTH token (readers get explicit grants on it).
+	SecretsKey awskms.IKey
+	Vpc        awsec2.IVpc
+	Subnets    *awsec2.SubnetSelection
 
 	EngineVersion string // Valkey, e.g. "8.1"
 	NodeType      string // e.g. "cache.t4g.micro"
@@ -85,9 +87,8 @@ func New(scope constructs.Construct, id string, props Props) *Cache {
 		RemovalPolicy:     keep,
 	})
 	c.AuthToken = awssecretsmanager.NewSecret(this, jsii.String("AuthToken"), &awssecretsmanager.SecretProps{
-		Description: jsii.String("AUTH token of the cache: clients send it after the TLS handshake"),
-		// Secrets Manager's own key, as for the database secret: a CMK here would make
-		// grants to the web tier's role a cross-stack cycle.
+		Description:   jsii.String("AUTH token of the cache: clients send it after the TLS handshake"),
+		EncryptionKey: props.SecretsKey,
 		// AUTH tokens allow 16 to 128 printable characters but not @, ", / or space.
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			PasswordLength:     jsii.Number(64),
@@ -98,8 +99,6 @@ func New(scope constructs.Construct, id string, props Props) *Cache {
 	})
 	checks.Suppress(c.AuthToken, checks.NIST+"SecretsManagerRotationEnabled",
 		"ElastiCache has no hosted rotation for AUTH tokens; the README's 'Rotating the cache AUTH token' gives the both-tokens procedure.")
-	checks.Suppress(c.AuthToken, checks.NIST+"SecretsManagerUsingKMSKey",
-		"Encrypted with Secrets Manager's AWS-managed key: with a customer key, the grants to the web tier's role in another stack make a cross-stack cycle. Access is by IAM grant to the one role that reads it.")
 	checks.Suppress(c.AuthToken, "AwsSolutions-SMG4",
 		"ElastiCache has no hosted rotation for AUTH tokens: a token is changed with modify-replication-group --auth-token-update-strategy ROTATE, then SET, while clients still hold the old one. The README's 'Rotating the cache AUTH token' gives the steps.")
 

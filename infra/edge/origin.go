@@ -2,6 +2,7 @@ package edge
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -14,9 +15,10 @@ import (
 // value in shopapi.OriginHeader on every request to the API, and the service
 // refuses a request without it, so the API's own execute-api URL, which skips the
 // WAF, answers 403. The value is {"value": 64 letters and digits}.
-func NewOriginSecret(scope constructs.Construct, id string, removalPolicy awscdk.RemovalPolicy) awssecretsmanager.Secret {
+func NewOriginSecret(scope constructs.Construct, id string, key awskms.IKey, removalPolicy awscdk.RemovalPolicy) awssecretsmanager.Secret {
 	secret := awssecretsmanager.NewSecret(scope, jsii.String(id), &awssecretsmanager.SecretProps{
-		Description: jsii.String("The value CloudFront sends in " + shopapi.OriginHeader + ": requests without it are refused"),
+		EncryptionKey: key,
+		Description:   jsii.String("The value CloudFront sends in " + shopapi.OriginHeader + ": requests without it are refused"),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			SecretStringTemplate: jsii.String("{}"),
 			GenerateStringKey:    jsii.String(shopapi.OriginSecretKey),
@@ -28,8 +30,6 @@ func NewOriginSecret(scope constructs.Construct, id string, removalPolicy awscdk
 	})
 	checks.Suppress(secret, checks.NIST+"SecretsManagerRotationEnabled",
 		"Rotated by make rotate-origin-secret, not a hosted rotation: CloudFront reads the value only when the distribution is deployed, so a rotation must be followed by a deploy of the CDN stack, which the make target does.")
-	checks.Suppress(secret, checks.NIST+"SecretsManagerUsingKMSKey",
-		"Encrypted with Secrets Manager's AWS-managed key: CloudFormation resolves it for CloudFront at deploy, and the service fleet in another stack reads it; a customer key's grants would make a cross-stack cycle.")
 	checks.Suppress(secret, "AwsSolutions-SMG4",
 		"CloudFront reads the value only when the distribution is deployed, so a hosted rotation would leave it sending a value the next rotation drops. `make rotate-origin-secret` rotates it: a new value, which the service accepts at once along with the previous one, then a deploy of the CDN stack pinned to the new version.")
 	return secret

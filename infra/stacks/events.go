@@ -62,7 +62,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	// so the CDK keeps both halves (its egress, the database's ingress) in this
 	// stack and the stateful stack never names it.
 	database := func(fn *gofunction.Function, secret awssecretsmanager.ISecret) {
-		secret.GrantRead(fn.Function, nil)
+		readSecret(fn.Function, secret, stateful)
 		fn.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String(*fn.Function.Node().Path()))
 	}
 
@@ -83,7 +83,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	e.Migration = gofunction.New(stack, "Migration", migrate)
 	database(e.Migration, db.Secret)
 	for _, role := range schema.Roles {
-		db.Logins[role].GrantRead(e.Migration.Function, nil)
+		readSecret(e.Migration.Function, db.Logins[role], stateful)
 	}
 	e.Schema = awscdk.NewCustomResource(stack, jsii.String("Schema"), &awscdk.CustomResourceProps{
 		ServiceToken: e.Migration.Function.FunctionArn(),

@@ -36,6 +36,8 @@ type Stateful struct {
 	Origin awssecretsmanager.Secret
 	// LogsKey encrypts the stage's log groups in this region (logs.NewKey).
 	LogsKey awskms.Key
+	// SecretsKey encrypts the stage's secrets; read one with readSecret.
+	SecretsKey awskms.Key
 	// Ops is the topic every alarm of the stage notifies. It lives here, in the
 	// stack every other one depends on, and its email subscriptions are state:
 	// recreating the topic would make everyone confirm again.
@@ -51,6 +53,13 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 	// One key encrypts every log group of the stage in this region, this stack's
 	// and the stateless stacks' alike.
 	logsKey := logs.NewKey(stack, "OpsLogsKey", policy)
+	// One key encrypts every secret of the stage: readers get explicit grants on it
+	// (readSecret), so its policy never names a role of another stack.
+	secretsKey := awskms.NewKey(stack, jsii.String("OpsSecretsKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the stage's secrets: database logins, the cache AUTH token, the origin secret"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal.Keep(policy),
+	})
 
 	net := network.New(stack, "Network", network.Props{
 		CIDR:                 cfg.Network.CIDR,
@@ -63,6 +72,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 
 	db := cfg.Database
 	data := database.New(stack, "Database", database.Props{
+		SecretsKey:                secretsKey,
 		Vpc:                       net.Vpc,
 		Subnets:                   net.Data,
 		RotationSubnets:           net.App,
@@ -91,6 +101,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 
 	cc := cfg.Cache
 	kv := cache.New(stack, "Cache", cache.Props{
+		SecretsKey:            secretsKey,
 		Vpc:                   net.Vpc,
 		Subnets:               net.Data,
 		EngineVersion:         cc.EngineVersion,
@@ -119,7 +130,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 		RemovalPolicy:          policy,
 	})
 
-	origin := edge.NewOriginSecret(stack, "EdgeOriginSecret", removal.Keep(policy))
+	origin := edge.NewOriginSecret(stack, "EdgeOriginSecret", secretsKey, removal.Keep(policy))
 
 	alerts := ops.NewTopic(stack, "Ops", ops.TopicProps{
 		Emails: cfg.Ops.AlarmEmails, HTTPSEndpoints: cfg.Ops.AlarmHTTPSEndpoints, RemovalPolicy: policy,
@@ -136,7 +147,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 	output(stack, "OriginSecretArn", origin.SecretArn(), "The value CloudFront sends the API in "+shopapi.OriginHeader+" (make rotate-origin-secret)")
 	output(stack, "OpsTopicArn", alerts.Topic.TopicArn(), "The topic every alarm notifies: subscribe on-call here (config: Ops)")
 
-	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Origin: origin, LogsKey: logsKey, Ops: alerts}
+	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Origin: origin, LogsKey: logsKey, SecretsKey: secretsKey, Ops: alerts}
 }
 
 // dataWriters are the functions of the events stack that write customer data.

@@ -69,9 +69,9 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 	// Said from the fleet's side, so both halves of each rule live in this stack.
 	fleet.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String("the service fleet"))
 	fleet.Connections().AllowTo(kv.Connections(), awsec2.Port_Tcp(jsii.Number(cache.Port)), jsii.String("the service fleet"))
-	db.Logins[schema.ServiceRole].GrantRead(fleet.Role, nil)
-	kv.AuthToken.GrantRead(fleet.Role, nil)
-	stateful.Origin.GrantRead(fleet.Role, nil)
+	readSecret(fleet.Role, db.Logins[schema.ServiceRole], stateful)
+	readSecret(fleet.Role, kv.AuthToken, stateful)
+	readSecret(fleet.Role, stateful.Origin, stateful)
 	events.Messaging.Topic.GrantPublish(fleet.Role)
 	checks.Suppress(fleet.Role, "AwsSolutions-IAM5",
 		"kms:GenerateDataKey* comes from the CDK's grantPublish on the encrypted order-event topic: the GenerateDataKey variants SNS may call, on that one key only.",
