@@ -156,15 +156,7 @@ func TestCustomerDataBehindAKey(t *testing.T) {
 	for _, s := range []*synthesis{synthesize(t, "dev"), synthesize(t, "staging"), synthesize(t, "prod"), withReader} {
 		t.Run(s.cfg.Stage+fmt.Sprint(len(s.cfg.Storage.DataReaderRoleArns)), func(t *testing.T) {
 			stateful, events := *s.stacks.Stateful.StackName(), *s.stacks.Events.StackName()
-			var dataKey string
-			for id := range s.resources(stateful, "AWS::KMS::Key") {
-				if strings.HasPrefix(id, "StorageDataKey") {
-					dataKey = id
-				}
-			}
-			if dataKey == "" {
-				t.Fatal("no data key in the stateful stack")
-			}
+			dataKey := resourceID(t, s, stateful, "AWS::KMS::Key", "StorageDataKey")
 			for _, name := range []string{"StorageEvents", "StorageReports"} {
 				var b map[string]any
 				for id, r := range s.resources(stateful, "AWS::S3::Bucket") {
@@ -312,15 +304,7 @@ func findServiceStatements(v any) []map[string]any {
 func TestSecretsOnTheStagesKey(t *testing.T) {
 	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
 		stateful := *s.stacks.Stateful.StackName()
-		var key string
-		for id := range s.resources(stateful, "AWS::KMS::Key") {
-			if strings.HasPrefix(id, "OpsSecretsKey") {
-				key = id
-			}
-		}
-		if key == "" {
-			t.Fatal("no secrets key in the stateful stack")
-		}
+		key := resourceID(t, s, stateful, "AWS::KMS::Key", "OpsSecretsKey")
 		secrets := s.resources(stateful, "AWS::SecretsManager::Secret")
 		for id, r := range secrets {
 			b, _ := json.Marshal(props(r)["KmsKeyId"])
@@ -367,4 +351,17 @@ func TestSecretsOnTheStagesKey(t *testing.T) {
 			t.Errorf("found %d secret readers outside the stateful stack, want the fleet, the migration, and three functions", readers)
 		}
 	})
+}
+
+// resourceID is the logical ID of the resource of type typ in stack whose ID starts
+// with prefix; the test stops if there is none.
+func resourceID(t *testing.T, s *synthesis, stack, typ, prefix string) string {
+	t.Helper()
+	for id := range s.resources(stack, typ) {
+		if strings.HasPrefix(id, prefix) {
+			return id
+		}
+	}
+	t.Fatalf("no %s %s… in %s", typ, prefix, stack)
+	return ""
 }
