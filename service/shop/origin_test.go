@@ -71,6 +71,16 @@ func guarded(t *testing.T, secrets *originSecrets, minReread time.Duration) (htt
 	return h, g, &reached
 }
 
+// primed is guarded after the guard's first, successful, read of the secret.
+func primed(t *testing.T, secrets *originSecrets, minReread time.Duration) (http.Handler, *atomic.Int64) {
+	t.Helper()
+	h, g, reached := guarded(t, secrets, minReread)
+	if err := g.Prime(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return h, reached
+}
+
 func call(h http.Handler, path, header string) int {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	if header != "" {
@@ -83,10 +93,7 @@ func call(h http.Handler, path, header string) int {
 
 func TestOriginGuardRefusesWhatDidNotComeThroughCloudFront(t *testing.T) {
 	secrets := &originSecrets{current: firstValue}
-	h, g, reached := guarded(t, secrets, 0)
-	if err := g.Prime(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	h, reached := primed(t, secrets, 0)
 	for _, tc := range []struct {
 		name, path, header string
 		want               int
@@ -112,10 +119,7 @@ func TestOriginGuardRefusesWhatDidNotComeThroughCloudFront(t *testing.T) {
 // deploy) and the old one until the secret rotates again.
 func TestOriginGuardAcceptsBothValuesDuringARotation(t *testing.T) {
 	secrets := &originSecrets{current: firstValue}
-	h, g, _ := guarded(t, secrets, 0)
-	if err := g.Prime(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	h, _ := primed(t, secrets, 0)
 	secrets.rotate(secondValue)
 	if got := call(h, "/", secondValue); got != http.StatusOK {
 		t.Errorf("the new value right after the rotation: %d, want 200", got)
@@ -136,10 +140,7 @@ func TestOriginGuardAcceptsBothValuesDuringARotation(t *testing.T) {
 // Secrets Manager is unreachable; with none ever read, everything is refused.
 func TestOriginGuardWithSecretsManagerDown(t *testing.T) {
 	secrets := &originSecrets{current: firstValue}
-	h, g, _ := guarded(t, secrets, 0)
-	if err := g.Prime(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	h, _ := primed(t, secrets, 0)
 	secrets.setDown(true)
 	if got := call(h, "/", firstValue); got != http.StatusOK {
 		t.Errorf("known value, Secrets Manager down: %d, want 200", got)
@@ -162,10 +163,7 @@ func TestOriginGuardWithSecretsManagerDown(t *testing.T) {
 // again at most once per MinReread, not once per request.
 func TestOriginGuardBoundsSecretReads(t *testing.T) {
 	secrets := &originSecrets{current: firstValue}
-	h, g, _ := guarded(t, secrets, time.Hour)
-	if err := g.Prime(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	h, _ := primed(t, secrets, time.Hour)
 	before := secrets.reads.Load()
 	var wg sync.WaitGroup
 	for range 50 {
