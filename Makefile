@@ -3,7 +3,8 @@
 
 STAGE  ?= dev
 OUT    ?= cdk.out
-STAGES := dev staging prod
+# The stages, in promotion order, as infra/config defines them.
+STAGES = $(shell go run ./cmd/stage -list)
 CDK    := node_modules/.bin/cdk
 
 # Keep synth and tests offline and quiet: no CLI telemetry, notices or version check,
@@ -87,7 +88,7 @@ diff: deps aws-credentials ## cdk diff of STAGE against the account in your AWS 
 	@echo "cdk diff of every stack of stage $(STAGE)"
 	$(CDK) diff $(CDK_FLAGS) --all $(DIFF_FLAGS)
 
-deploy: deps aws-credentials prod-confirmed ## cdk deploy of STAGE (prod needs CONFIRM=prod and an alarm subscriber)
+deploy: deps aws-credentials production-confirmed ## cdk deploy of STAGE (a production stage needs CONFIRM=STAGE and an alarm subscriber)
 	@echo "cdk deploy of every stack of stage $(STAGE)"
 	$(CDK) deploy $(CDK_FLAGS) -c deploy=true --all --require-approval $(APPROVAL)
 
@@ -101,16 +102,16 @@ bootstrap: deps aws-credentials ## cdk bootstrap of STAGE's own qualifier in its
 	  --cloudformation-execution-policies "arn:aws:iam::aws:policy/AdministratorAccess" \
 	  "aws://$$account/$$region" "aws://$$account/us-east-1"
 
-delivery: deps aws-credentials prod-confirmed ## deploy only STAGE's delivery stack, the roles GitHub Actions assumes (first-time setup: dev, staging, prod)
+delivery: deps aws-credentials production-confirmed ## deploy only STAGE's delivery stack, the roles GitHub Actions assumes (first-time setup, once per stage)
 	@if [ -z "$(GITHUB_REPOSITORY)" ] || [ -z "$(GITHUB_REPOSITORY_OWNER_ID)" ] || [ -z "$(GITHUB_REPOSITORY_ID)" ]; then \
 	  echo "error: make delivery needs GITHUB_REPOSITORY=owner/name, GITHUB_REPOSITORY_OWNER_ID and GITHUB_REPOSITORY_ID"; \
 	  echo "       (gh api repos/OWNER/NAME --jq '.owner.id, .id' prints the two IDs)"; exit 1; fi
 	$(CDK) deploy $(CDK_FLAGS) --exclusively '*-delivery' --require-approval $(APPROVAL)
 
-rotate-origin-secret: deps aws-credentials prod-confirmed ## new value for CloudFront's X-Origin-Verify header, no request refused (prod needs CONFIRM=prod)
+rotate-origin-secret: deps aws-credentials production-confirmed ## new value for CloudFront's X-Origin-Verify header, no request refused (a production stage needs CONFIRM=STAGE)
 	CDK=$(CDK) STAGE=$(STAGE) bash scripts/rotate-origin-secret.sh
 
-destroy: deps aws-credentials prod-confirmed ## cdk destroy of STAGE (prod needs CONFIRM=prod; retained data stays)
+destroy: deps aws-credentials production-confirmed ## cdk destroy of STAGE (a production stage needs CONFIRM=STAGE; retained data stays)
 	@echo "cdk destroy of every stack of stage $(STAGE)"
 	$(CDK) destroy $(CDK_FLAGS) --all
 
@@ -128,7 +129,7 @@ bench-synth: deps ## time a warm synth of each stage and a warm test run
 clean: ## remove synthesized output
 	rm -rf cdk.out
 
-.PHONY: aws-credentials prod-confirmed
+.PHONY: aws-credentials production-confirmed
 aws-credentials:
 	@if [ -z "$$AWS_ACCESS_KEY_ID$$AWS_PROFILE$$AWS_WEB_IDENTITY_TOKEN_FILE$$AWS_CONTAINER_CREDENTIALS_FULL_URI$$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" ] \
 	  && [ ! -f "$${AWS_SHARED_CREDENTIALS_FILE:-$$HOME/.aws/credentials}" ] && [ ! -f "$${AWS_CONFIG_FILE:-$$HOME/.aws/config}" ]; then \
@@ -137,6 +138,8 @@ aws-credentials:
 	  echo "       make synth and make test need none."; \
 	  exit 1; fi
 
-prod-confirmed:
-	@if [ "$(STAGE)" = prod ] && [ "$(CONFIRM)" != prod ]; then \
-	  echo "error: $(MAKECMDGOALS) of stage prod needs CONFIRM=prod: make $(MAKECMDGOALS) STAGE=prod CONFIRM=prod"; exit 1; fi
+# A stage with production: true in its config asks for its own name back.
+production-confirmed:
+	@production=$$(go run ./cmd/stage -stage $(STAGE) -field production) || exit 1; \
+	if [ "$$production" = true ] && [ "$(CONFIRM)" != "$(STAGE)" ]; then \
+	  echo "error: $(MAKECMDGOALS) of $(STAGE), a production stage, needs CONFIRM=$(STAGE): make $(MAKECMDGOALS) STAGE=$(STAGE) CONFIRM=$(STAGE)"; exit 1; fi

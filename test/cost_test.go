@@ -47,13 +47,21 @@ func TestCostItemisesEveryTier(t *testing.T) {
 	}
 }
 
-func TestCostGrowsFromDevToProd(t *testing.T) {
+// TestProductionCostsMore: every production stage costs more than every stage that
+// is not one (two stages of the same size may cost the same).
+func TestProductionCostsMore(t *testing.T) {
 	_, est := costEstimates(t)
-	stages := config.StageNames()
-	for i := 1; i < len(stages); i++ {
-		lower, higher := est[stages[i-1]].Total(), est[stages[i]].Total()
-		if lower >= higher {
-			t.Errorf("%s costs $%.2f a month, %s $%.2f: want each stage to cost more than the one before", stages[i-1], lower, stages[i], higher)
+	for _, prod := range config.StageNames() {
+		if cfg, _ := config.ForStage(prod); !cfg.Production {
+			continue
+		}
+		for _, other := range config.StageNames() {
+			if cfg, _ := config.ForStage(other); cfg.Production {
+				continue
+			}
+			if est[other].Total() >= est[prod].Total() {
+				t.Errorf("%s costs $%.2f a month, production stage %s $%.2f: want production to cost more", other, est[other].Total(), prod, est[prod].Total())
+			}
 		}
 	}
 }

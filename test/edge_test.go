@@ -25,12 +25,20 @@ const (
 	testRepositoryID          = "456789"
 )
 
-// testDomains are the domains the with-domain variants use: a subdomain, a
-// subdomain of a delegated zone, and a zone apex.
-var testDomains = map[string][2]string{
-	"dev":     {"shop-dev.example.com", "example.com"},
-	"staging": {"staging.shop.example.com", "shop.example.com"},
-	"prod":    {"example.com", "example.com"},
+// testDomain is the domain a stage's with-domain variant uses, derived from its
+// place in the stage list so that a new stage needs no entry here. The three shapes
+// a team uses all appear: a subdomain of the zone, a subdomain of a delegated zone,
+// and, for the last stage (prod), the zone apex.
+func testDomain(stage string) (domain, zone string) {
+	names := config.StageNames()
+	switch i := slices.Index(names, stage); {
+	case i == len(names)-1:
+		return "example.com", "example.com"
+	case i%2 == 0:
+		return "shop-" + stage + ".example.com", "example.com"
+	default:
+		return stage + ".shop.example.com", "shop.example.com"
+	}
 }
 
 // forEachEdgeVariant runs test on every stage, without a domain (as configured) and
@@ -47,9 +55,9 @@ func forEachEdgeVariant(t *testing.T, test func(t *testing.T, s *synthesis)) {
 // a domain, and with its GitHub repository, which adds the delivery stack.
 func withDomain(t *testing.T, stage string) *synthesis {
 	t.Helper()
-	d := testDomains[stage]
+	domain, zone := testDomain(stage)
 	return synthesizeVariant(t, stage+"-domain", stage, func(c *config.Config) {
-		setDomain(c, d[0], testZoneID, d[1])
+		setDomain(c, domain, testZoneID, zone)
 		c.Delivery.GitHubRepository, c.Delivery.GitHubOwnerID, c.Delivery.GitHubRepositoryID = testRepository, testOwnerID, testRepositoryID
 	})
 }

@@ -226,7 +226,7 @@ func TestEveryTaggableResourceIsTagged(t *testing.T) {
 func TestTerminationProtection(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s *synthesis, stack string) {
 		got := *s.stacks.Stateful.TerminationProtection()
-		if want := s.cfg.Stage == "prod"; got != want {
+		if want := s.cfg.TerminationProtection; got != want {
 			t.Errorf("stateful stack termination protection %v, want %v", got, want)
 		}
 	})

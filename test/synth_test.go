@@ -128,6 +128,8 @@ func cdkContext(t *testing.T) map[string]any {
 		Context map[string]any `json:"context"`
 	}](t, "../cdk.json")
 	cdk.Context["aws:cdk:bundling-stacks"] = []string{}
+	// The pinned variant's zones, as `cdk synth` would record them in cdk.context.json.
+	cdk.Context["availability-zones:account="+pinnedAccount+":region="+pinnedRegion] = []string{pinnedRegion + "a", pinnedRegion + "b", pinnedRegion + "c"}
 	return cdk.Context
 }
 

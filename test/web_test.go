@@ -30,7 +30,7 @@ func TestInternalLoadBalancer(t *testing.T) {
 				"Type":   "application",
 				// In the template's order, as arrayWith wants.
 				"LoadBalancerAttributes": assertions.Match_ArrayWith(&[]any{
-					map[string]any{"Key": "deletion_protection.enabled", "Value": fmt.Sprint(s.cfg.Stage == "prod")},
+					map[string]any{"Key": "deletion_protection.enabled", "Value": fmt.Sprint(s.cfg.Web.DeletionProtection)},
 					map[string]any{"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
 				}),
 			})

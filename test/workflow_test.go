@@ -1,7 +1,9 @@
 package test
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -38,9 +40,12 @@ type job struct {
 	Permissions map[string]string `yaml:"permissions"`
 	Concurrency concurrency       `yaml:"concurrency"`
 	Strategy    struct {
-		Matrix map[string][]string `yaml:"matrix"`
+		MaxParallel int            `yaml:"max-parallel"`
+		FailFast    *bool          `yaml:"fail-fast"`
+		Matrix      map[string]any `yaml:"matrix"`
 	} `yaml:"strategy"`
-	Steps []step `yaml:"steps"`
+	Outputs map[string]string `yaml:"outputs"`
+	Steps   []step            `yaml:"steps"`
 }
 
 type step struct {
@@ -118,10 +123,57 @@ func TestWorkflowTriggersAndDefaultPermissions(t *testing.T) {
 		t.Errorf("top-level permissions %v, want only contents: read", w.Permissions)
 	}
 	for name, j := range w.Jobs {
-		wantToken := name == "diff" || strings.HasPrefix(name, "deploy-")
+		wantToken := name == "diff" || name == "deploy"
 		if got := j.Permissions["id-token"] == "write"; got != wantToken {
 			t.Errorf("job %s: id-token write is %v, want %v: only jobs that reach AWS get a token", name, got, wantToken)
 		}
+	}
+}
+
+// stagesMatrix is the matrix that the diff and deploy jobs take from the test job,
+// which reads it from infra/config through cmd/stage.
+const stagesMatrix = "${{ fromJSON(needs.test.outputs.stages) }}"
+
+// matrixStage is one entry of cmd/stage -matrix.
+type matrixStage struct {
+	Stage, Prefix string
+	Production    bool
+}
+
+// TestWorkflowTakesTheStagesFromTheConfig: no stage list is written in the
+// workflow; the test job prints cmd/stage's matrix, which lists every stage of
+// infra/config in promotion order with its prefix.
+func TestWorkflowTakesTheStagesFromTheConfig(t *testing.T) {
+	w, raw := readWorkflow(t)
+	for i, line := range strings.Split(raw, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		for _, stage := range config.StageNames() {
+			if regexp.MustCompile(`(^|[^\w-])` + regexp.QuoteMeta(stage) + `([^\w-]|$)`).MatchString(line) {
+				t.Errorf("%s:%d names stage %s: %q; take the stages from the test job's stages output", workflowFile, i+1, stage, strings.TrimSpace(line))
+			}
+		}
+	}
+	test := w.Jobs["test"]
+	if test.Outputs["stages"] != "${{ steps.stages.outputs.stages }}" || !strings.Contains(test.runs(), "go run ./cmd/stage -matrix") {
+		t.Errorf("the test job's outputs %v and steps do not publish cmd/stage -matrix as stages", test.Outputs)
+	}
+	out, err := exec.Command("go", "run", "../cmd/stage", "-matrix").Output()
+	if err != nil {
+		t.Fatalf("cmd/stage -matrix: %v", err)
+	}
+	var got []matrixStage
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("cmd/stage -matrix printed %s: %v", out, err)
+	}
+	var want []matrixStage
+	for _, stage := range config.StageNames() {
+		cfg, _ := config.ForStage(stage)
+		want = append(want, matrixStage{cfg.Stage, cfg.Prefix, cfg.Production})
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("cmd/stage -matrix %+v, want %+v", got, want)
 	}
 }
 
@@ -133,8 +185,8 @@ func TestWorkflowDiffsEveryStageWithItsDiffRole(t *testing.T) {
 	if !ok {
 		t.Fatal("no diff job")
 	}
-	if stages := diff.Strategy.Matrix["stage"]; !slices.Equal(stages, config.StageNames()) {
-		t.Errorf("diff matrix stages %v, want %v", stages, config.StageNames())
+	if got := diff.Strategy.Matrix["include"]; got != stagesMatrix {
+		t.Errorf("diff matrix include %v, want %s", got, stagesMatrix)
 	}
 	if !strings.Contains(diff.If, "pull_request") {
 		t.Errorf("diff runs if %q, want only on pull requests", diff.If)
@@ -144,47 +196,47 @@ func TestWorkflowDiffsEveryStageWithItsDiffRole(t *testing.T) {
 	}
 	for _, stage := range config.StageNames() {
 		cfg, _ := config.ForStage(stage)
-		role := strings.ReplaceAll(diff.roleToAssume(), "${{ matrix.stage }}", stage)
+		role := strings.ReplaceAll(diff.roleToAssume(), "${{ matrix.prefix }}", cfg.Prefix)
 		if want := "arn:aws:iam::${{ vars.AWS_ACCOUNT_ID }}:role/" + delivery.DiffRoleName(cfg.Prefix); role != want {
 			t.Errorf("%s: diff assumes %s, want %s", stage, role, want)
 		}
 	}
 }
 
-// TestWorkflowDeploysStagesInOrder: on main, dev then staging then prod, each job in
-// the stage's GitHub environment (prod's holds the approval), with the stage's
-// deploy role, and prod with the confirmation make asks for.
+// TestWorkflowDeploysStagesInOrder: on main, the stages one at a time in promotion
+// order, a failure stopping the rest; each in the stage's GitHub environment (a
+// production stage's holds the approval), with the stage's deploy role and the
+// confirmation make asks of a production stage.
 func TestWorkflowDeploysStagesInOrder(t *testing.T) {
 	w, _ := readWorkflow(t)
-	previous := "test"
+	j, ok := w.Jobs["deploy"]
+	if !ok {
+		t.Fatal("no deploy job")
+	}
+	if j.Needs != "test" {
+		t.Errorf("deploy needs %v, want test", j.Needs)
+	}
+	if got := j.Strategy.Matrix["include"]; got != stagesMatrix {
+		t.Errorf("deploy matrix include %v, want %s", got, stagesMatrix)
+	}
+	if j.Strategy.MaxParallel != 1 || j.Strategy.FailFast == nil || !*j.Strategy.FailFast {
+		t.Errorf("deploy max-parallel %d, fail-fast %v: want 1 and true, so stages go one at a time and a failure promotes nothing", j.Strategy.MaxParallel, j.Strategy.FailFast)
+	}
+	if j.Environment != "${{ matrix.stage }}" {
+		t.Errorf("deploy runs in environment %q, want the stage's: its deploy role trusts only that environment", j.Environment)
+	}
 	for _, stage := range config.StageNames() {
 		cfg, _ := config.ForStage(stage)
-		name := "deploy-" + stage
-		j, ok := w.Jobs[name]
-		if !ok {
-			t.Errorf("no job %s", name)
-			continue
+		role := strings.ReplaceAll(j.roleToAssume(), "${{ matrix.prefix }}", cfg.Prefix)
+		if want := "arn:aws:iam::${{ vars.AWS_ACCOUNT_ID }}:role/" + delivery.DeployRoleName(cfg.Prefix); role != want {
+			t.Errorf("%s: deploy assumes %s, want %s", stage, role, want)
 		}
-		if j.Needs != previous {
-			t.Errorf("%s needs %v, want %s", name, j.Needs, previous)
-		}
-		if j.Environment != stage {
-			t.Errorf("%s runs in environment %q, want %q: the deploy role trusts only that environment", name, j.Environment, stage)
-		}
-		if want := "arn:aws:iam::${{ vars.AWS_ACCOUNT_ID }}:role/" + delivery.DeployRoleName(cfg.Prefix); j.roleToAssume() != want {
-			t.Errorf("%s assumes %s, want %s", name, j.roleToAssume(), want)
-		}
-		cmd := "make deploy STAGE=" + stage
-		if stage == "prod" {
-			cmd += " CONFIRM=prod"
-		}
-		if !strings.Contains(j.runs(), cmd+" APPROVAL=never") {
-			t.Errorf("%s runs\n%s\nwant %q", name, j.runs(), cmd+" APPROVAL=never")
-		}
-		previous = name
 	}
-	if dev := w.Jobs["deploy-dev"]; !strings.Contains(dev.If, "refs/heads/main") || !strings.Contains(dev.If, "pull_request") {
-		t.Errorf("deploy-dev runs if %q, want only on main and never for a pull request", dev.If)
+	if want := "make deploy STAGE=${{ matrix.stage }} CONFIRM=${{ matrix.stage }} APPROVAL=never"; !strings.Contains(j.runs(), want) {
+		t.Errorf("deploy runs\n%s\nwant %q", j.runs(), want)
+	}
+	if !strings.Contains(j.If, "refs/heads/main") || !strings.Contains(j.If, "pull_request") {
+		t.Errorf("deploy runs if %q, want only on main and never for a pull request", j.If)
 	}
 }
 
@@ -218,7 +270,7 @@ func TestWorkflowCheckoutLeavesNoToken(t *testing.T) {
 			}
 		}
 	}
-	if checkouts < 5 {
+	if checkouts < 3 {
 		t.Errorf("found %d checkouts, want one per job that builds", checkouts)
 	}
 }
@@ -231,11 +283,8 @@ func TestWorkflowApprovalHoldsOnlyProd(t *testing.T) {
 	if !strings.Contains(w.Concurrency.Group, "github.run_id") || !strings.Contains(w.Concurrency.Group, "pull_request") {
 		t.Errorf("workflow concurrency group %q, want the run's own on main (github.run_id) and the ref's for pull requests", w.Concurrency.Group)
 	}
-	for _, stage := range config.StageNames() {
-		j := w.Jobs["deploy-"+stage]
-		if j.Concurrency.Group != "deploy-"+stage || j.Concurrency.CancelInProgress != false {
-			t.Errorf("deploy-%s concurrency %+v, want group deploy-%s, never cancelling", stage, j.Concurrency, stage)
-		}
+	if j := w.Jobs["deploy"]; j.Concurrency.Group != "deploy-${{ matrix.stage }}" || j.Concurrency.CancelInProgress != false {
+		t.Errorf("deploy concurrency %+v, want the stage's group, deploy-${{ matrix.stage }}, never cancelling", j.Concurrency)
 	}
 }
 
@@ -244,8 +293,8 @@ func TestWorkflowApprovalHoldsOnlyProd(t *testing.T) {
 // nothing; staging and prod run only on main.
 func TestWorkflowDeploysOnlyTheHeadOfMain(t *testing.T) {
 	w, _ := readWorkflow(t)
-	for _, stage := range config.StageNames() {
-		name := "deploy-" + stage
+	{
+		name := "deploy"
 		j := w.Jobs[name]
 		if !strings.Contains(j.If, "github.ref == 'refs/heads/main'") {
 			t.Errorf("%s runs if %q, want only on main", name, j.If)
@@ -271,7 +320,7 @@ func TestWorkflowDeploysOnlyTheHeadOfMain(t *testing.T) {
 // variables gets a notice on main and no failing deploy or diff.
 func TestWorkflowWithoutAnAccountSkipsWithANotice(t *testing.T) {
 	w, _ := readWorkflow(t)
-	for _, name := range []string{"deploy-dev", "diff"} {
+	for _, name := range []string{"deploy", "diff"} {
 		if j := w.Jobs[name]; !strings.Contains(j.If, "vars.AWS_ACCOUNT_ID != ''") || !strings.Contains(j.If, "vars.AWS_REGION != ''") {
 			t.Errorf("%s runs if %q, want it skipped while AWS_ACCOUNT_ID or AWS_REGION is unset", name, j.If)
 		}

@@ -17,8 +17,13 @@ import (
 // Config is everything that differs between stages. The zero value is not a valid
 // configuration: start from ForStage and change what you need.
 type Config struct {
-	// Stage is the stage name: dev, staging or prod.
+	// Stage is the stage's name, as given to -c stage=NAME and make STAGE=NAME.
 	Stage string
+	// Production marks a stage that serves customers, whatever its name. Validate
+	// then holds it to the guards such a stage must keep (productionGuards lists
+	// them), and make deploy, destroy and the other changing targets ask for
+	// CONFIRM=<stage>. A copy of prod under another name keeps them all.
+	Production bool
 	// Account and Region pin the stacks to one environment. Leave both empty for an
 	// environment-agnostic synth; set both to deploy somewhere specific (the availability
 	// zones of that account and region must then be in cdk.context.json).
@@ -34,7 +39,8 @@ type Config struct {
 	BootstrapQualifier string
 	// Tags go on every resource that supports tags.
 	Tags Tags
-	// TerminationProtection guards the stateful stack against `cdk destroy`.
+	// TerminationProtection guards the stateful stack against `cdk destroy`
+	// (required in production).
 	TerminationProtection bool
 	// RemovalPolicy says what happens to stateful resources when they leave a stack.
 	RemovalPolicy RemovalPolicy
@@ -100,6 +106,7 @@ const (
 var (
 	accountPattern   = regexp.MustCompile(`^[0-9]{12}$`)
 	regionPattern    = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
+	stagePattern     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 	prefixPattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`)
 	tagPattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
 	qualifierPattern = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
@@ -113,8 +120,8 @@ var (
 // Validate reports every problem of c in one error, one line per problem, or nil.
 func (c Config) Validate() error {
 	var p problems
-	if !slices.Contains(StageNames(), c.Stage) {
-		p.add("stage", c.Stage, "one of "+strings.Join(StageNames(), ", "))
+	if !stagePattern.MatchString(c.Stage) {
+		p.add("stage", c.Stage, "1 to 20 lower-case letters, digits and hyphens, starting with a letter, such as prod-eu")
 	}
 	if !qualifierPattern.MatchString(c.BootstrapQualifier) {
 		p.add("bootstrapQualifier", c.BootstrapQualifier, "1 to 10 lower-case letters and digits, different in every stage, such as shopdev (make bootstrap STAGE=… creates it)")
@@ -144,16 +151,19 @@ func (c Config) Validate() error {
 		p.add("removalPolicy", string(c.RemovalPolicy), "one of destroy, snapshot, retain")
 	}
 	c.Network.validate(&p)
-	c.Database.validate(&p, c.Stage, c.Network.AZs)
-	c.Cache.validate(&p, c.Stage, c.Network.AZs)
+	c.Database.validate(&p, c.Network.AZs)
+	c.Cache.validate(&p, c.Network.AZs)
 	c.Storage.validate(&p)
 	c.Messaging.validate(&p)
 	c.Batch.validate(&p)
-	c.Web.validate(&p, c.Stage)
+	c.Web.validate(&p)
 	c.API.validate(&p)
 	c.Edge.validate(&p)
 	c.Ops.validate(&p)
 	c.Delivery.validate(&p)
+	if c.Production {
+		c.productionGuards(&p)
+	}
 	if len(p) == 0 { // the budget adds up fields that are valid on their own
 		c.validateConnections(&p)
 	}

@@ -89,7 +89,6 @@ var (
 
 const (
 	maxReplicas        = 5
-	minProdDBReplicas  = 2
 	minStorageGiB      = 20
 	maxStorageGiB      = 65536
 	minWindowMinutes   = 60
@@ -99,7 +98,7 @@ const (
 	weeklyWindowFormat = `"ddd:hh:mm-ddd:hh:mm" in UTC (ddd: mon to sun), at least an hour long`
 )
 
-func (d Database) validate(p *problems, stage string, azs int) {
+func (d Database) validate(p *problems, azs int) {
 	if !postgresPattern.MatchString(d.EngineVersion) {
 		p.add("database.engineVersion", d.EngineVersion, "a PostgreSQL version major.minor with major 16, 17 or 18, e.g. 17.9")
 	}
@@ -109,14 +108,8 @@ func (d Database) validate(p *problems, stage string, azs int) {
 	if d.MultiAZ && azs < 2 {
 		p.add("database.multiAZ", d.MultiAZ, "false when network.azs is below 2")
 	}
-	if stage == "prod" && !d.MultiAZ {
-		p.add("database.multiAZ", d.MultiAZ, "true in prod: a standby in another AZ takes over in a minute or two")
-	}
-	switch {
-	case d.Replicas < 0 || d.Replicas > maxReplicas:
+	if d.Replicas < 0 || d.Replicas > maxReplicas {
 		p.add("database.replicas", d.Replicas, fmt.Sprintf("0 to %d", maxReplicas))
-	case stage == "prod" && d.Replicas < minProdDBReplicas:
-		p.add("database.replicas", d.Replicas, fmt.Sprintf("%d to %d in prod, so reads survive the loss of a replica", minProdDBReplicas, maxReplicas))
 	}
 	if d.AllocatedStorageGiB < minStorageGiB || d.AllocatedStorageGiB > maxStorageGiB {
 		p.add("database.allocatedStorageGiB", d.AllocatedStorageGiB, fmt.Sprintf("%d to %d (gp3)", minStorageGiB, maxStorageGiB))
@@ -126,9 +119,6 @@ func (d Database) validate(p *problems, stage string, azs int) {
 	}
 	if d.BackupRetentionDays < 1 || d.BackupRetentionDays > 35 {
 		p.add("database.backupRetentionDays", d.BackupRetentionDays, "1 to 35: read replicas need backups on the primary")
-	}
-	if stage == "prod" && !d.DeletionProtection {
-		p.add("database.deletionProtection", d.DeletionProtection, "true in prod")
 	}
 	if !slices.Contains(monitoringSeconds, d.MonitoringIntervalSeconds) {
 		p.add("database.monitoringIntervalSeconds", d.MonitoringIntervalSeconds, "one of "+intList(monitoringSeconds)+" (0 turns enhanced monitoring off)")
@@ -148,7 +138,7 @@ func (d Database) validate(p *problems, stage string, azs int) {
 	validateWindows(p, "database.backupWindow", d.BackupWindow, "database.maintenanceWindow", d.MaintenanceWindow)
 }
 
-func (c Cache) validate(p *problems, stage string, azs int) {
+func (c Cache) validate(p *problems, azs int) {
 	if !slices.Contains(CacheEngineVersions, c.EngineVersion) {
 		p.add("cache.engineVersion", c.EngineVersion, "one of "+strings.Join(CacheEngineVersions, ", ")+" (Valkey)")
 	}
@@ -160,9 +150,6 @@ func (c Cache) validate(p *problems, stage string, azs int) {
 	}
 	if c.AutomaticFailover && c.Replicas < 1 {
 		p.add("cache.automaticFailover", c.AutomaticFailover, "false when cache.replicas is 0: failover needs a replica to promote")
-	}
-	if stage == "prod" && !c.AutomaticFailover {
-		p.add("cache.automaticFailover", c.AutomaticFailover, "true in prod")
 	}
 	if c.MultiAZ && !c.AutomaticFailover {
 		p.add("cache.multiAZ", c.MultiAZ, "false unless cache.automaticFailover is true")

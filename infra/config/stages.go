@@ -204,6 +204,7 @@ var stages = []Config{
 	},
 	{
 		Stage:                 "prod",
+		Production:            true,
 		Prefix:                "shop-prod",
 		BootstrapQualifier:    "shopprod",
 		Tags:                  Tags{Project: project, Owner: owner, CostCentre: costCentre},
@@ -269,6 +270,7 @@ var stages = []Config{
 			P99LatencyAlarmMillis:      500,
 			LogRetentionDays:           365,
 			CacheTTLSeconds:            300,
+			DeletionProtection:         true,
 		},
 		API: API{
 			RateLimit:          500,

@@ -10,8 +10,8 @@ import (
 type Web struct {
 	// InstanceType is one of WebInstanceTypes (Graviton).
 	InstanceType string
-	// MinCapacity and MaxCapacity bound the group; at least 2 in prod, one per AZ
-	// ideally, so losing an instance or an AZ leaves one serving.
+	// MinCapacity and MaxCapacity bound the group; at least 2 in production, one per
+	// AZ ideally, so losing an instance or an AZ leaves one serving.
 	MinCapacity, MaxCapacity int
 	// CPUTargetPercent and RequestsPerTargetPerMinute are the target-tracking goals.
 	CPUTargetPercent           int
@@ -23,7 +23,18 @@ type Web struct {
 	LogRetentionDays      int
 	// CacheTTLSeconds is how long the service caches a product.
 	CacheTTLSeconds int
+	// DeletionProtection stops the load balancer from being deleted, by a stack
+	// update or by hand, until it is turned off (required in production).
+	DeletionProtection bool
 }
+
+const (
+	// maxWebMinCapacity and maxWebMaxCapacity bound the fleet: a larger floor belongs
+	// in a larger instance type, and 50 instances is past what one ALB target group
+	// and the database's connections are sized for here.
+	maxWebMinCapacity = 20
+	maxWebMaxCapacity = 50
+)
 
 // WebInstanceTypes are the instance types the starter supports (Graviton: the
 // service is built for arm64).
@@ -32,19 +43,15 @@ var WebInstanceTypes = []string{
 	"c7g.medium", "c7g.large", "c7g.xlarge", "m7g.medium", "m7g.large", "m7g.xlarge",
 }
 
-func (w Web) validate(p *problems, stage string) {
+func (w Web) validate(p *problems) {
 	if !slices.Contains(WebInstanceTypes, w.InstanceType) {
 		p.add("web.instanceType", w.InstanceType, "one of "+strings.Join(WebInstanceTypes, ", "))
 	}
-	least := 1
-	if stage == "prod" {
-		least = 2
+	if w.MinCapacity < 1 || w.MinCapacity > maxWebMinCapacity {
+		p.add("web.minCapacity", w.MinCapacity, fmt.Sprintf("1 to %d", maxWebMinCapacity))
 	}
-	if w.MinCapacity < least || w.MinCapacity > 20 {
-		p.add("web.minCapacity", w.MinCapacity, fmt.Sprintf("%d to 20%s", least, map[bool]string{true: " in prod, so one instance can fail", false: ""}[stage == "prod"]))
-	}
-	if w.MaxCapacity <= w.MinCapacity || w.MaxCapacity > 50 {
-		p.add("web.maxCapacity", w.MaxCapacity, fmt.Sprintf("%d to 50: above web.minCapacity, since a rolling update adds an instance before it removes one", w.MinCapacity+1))
+	if w.MaxCapacity <= w.MinCapacity || w.MaxCapacity > maxWebMaxCapacity {
+		p.add("web.maxCapacity", w.MaxCapacity, fmt.Sprintf("%d to %d: above web.minCapacity, since a rolling update adds an instance before it removes one", w.MinCapacity+1, maxWebMaxCapacity))
 	}
 	if w.CPUTargetPercent < 10 || w.CPUTargetPercent > 90 {
 		p.add("web.cpuTargetPercent", w.CPUTargetPercent, "10 to 90")

@@ -228,7 +228,9 @@ func suppressDeploymentHandler(deployment awss3deployment.BucketDeployment) {
 		checks.Suppress(child, "AwsSolutions-IAM5",
 			"The CDK's BucketDeployment grants: read the CDK asset bucket's objects (the zipped static files), write and prune objects in the static bucket only, and create and read CloudFront invalidations, which IAM cannot scope to one distribution through this construct.",
 			"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",
-			"/^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-<AWS::AccountId>-<AWS::Region>\\/\\*$/",
+			// The asset bucket's name is tokens in an environment-agnostic stack and
+			// literal in one pinned to an account and region.
+			"/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):s3:::cdk-[a-z0-9]+-assets-(<AWS::AccountId>|[0-9]{12})-(<AWS::Region>|[a-z]{2}(-[a-z]+)+-[0-9])\\/\\*$/",
 			"/^Resource::<[A-Za-z0-9]*Static[0-9A-F]{8}\\.Arn>\\/\\*$/", "Resource::*")
 	}
 }

@@ -59,7 +59,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 		RequestsPerTargetPerMin: w.RequestsPerTargetPerMinute,
 		DrainSeconds:            w.DrainSeconds,
 		P99LatencyAlarmMillis:   w.P99LatencyAlarmMillis,
-		DeletionProtection:      cfg.Stage == "prod",
+		DeletionProtection:      w.DeletionProtection,
 		AccessLogs:              stateful.Storage.AccessLogs,
 		LogRetentionDays:        w.LogRetentionDays,
 		RemovalPolicy:           removal.Policy(cfg.RemovalPolicy),
