@@ -25,6 +25,7 @@ APPROVAL ?= broadening
 # The workflow's pull-request diff passes --method=template: its role may only read.
 DIFF_FLAGS ?=
 ACTIONLINT := github.com/rhysd/actionlint/cmd/actionlint@v1.7.10
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
@@ -62,9 +63,10 @@ faults: deps ## the fault suite alone (also part of make test): frozen cache, re
 fuzz: ## run every Go fuzz test for FUZZTIME each (default 1m); crashes land in testdata/fuzz: commit them
 	FUZZTIME=$${FUZZTIME:-1m} bash scripts/fuzz.sh
 
-lint: ## gofmt, go vet, go.mod/go.sum tidy, and actionlint on the GitHub workflows
+lint: ## gofmt, go vet, staticcheck, go.mod/go.sum tidy, and actionlint on the GitHub workflows
 	@unformatted=$$(gofmt -l $(GO_FILES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
+	go run $(STATICCHECK) ./...
 	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	go run $(ACTIONLINT) -shellcheck= .github/workflows/*.yml
 

@@ -210,7 +210,7 @@ func TestEstimateErrors(t *testing.T) {
 				rule := props(ts, "shop-test-edge", "WebAcl")["Rules"].([]any)[1].(map[string]any)
 				rule["Statement"].(map[string]any)["ManagedRuleGroupStatement"].(map[string]any)["VendorName"] = "Acme"
 			},
-			"resource WebAcl (AWS::WAFv2::WebACL): Rules[1]: rule group AWSManagedRulesBotControlRuleSet of Acme: Marketplace rule groups are not in the price table"},
+			"resource WebAcl (AWS::WAFv2::WebACL): rule 1: rule group AWSManagedRulesBotControlRuleSet of Acme: Marketplace rule groups are not in the price table"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

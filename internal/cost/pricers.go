@@ -275,14 +275,14 @@ func webACL(r resource, p Price, _ float64) ([]Item, error) {
 		}
 		vendor, err := group.required("Statement.ManagedRuleGroupStatement.VendorName")
 		if err != nil {
-			return nil, fmt.Errorf("Rules[%d]: %w", i, err)
+			return nil, fmt.Errorf("rule %d: %w", i, err)
 		}
 		name, err := group.required("Statement.ManagedRuleGroupStatement.Name")
 		if err != nil {
-			return nil, fmt.Errorf("Rules[%d]: %w", i, err)
+			return nil, fmt.Errorf("rule %d: %w", i, err)
 		}
 		if vendor != "AWS" {
-			return nil, fmt.Errorf("Rules[%d]: rule group %s of %s: Marketplace rule groups are not in the price table", i, name, vendor)
+			return nil, fmt.Errorf("rule %d: rule group %s of %s: Marketplace rule groups are not in the price table", i, name, vendor)
 		}
 		if fee, ok := p.Extras[name]; ok {
 			items = append(items, Item{Name: "WAF managed rule group subscriptions (requests extra)", Size: name, Quantity: 1, Monthly: fee})
@@ -320,7 +320,7 @@ func alarm(r resource, p Price, _ float64) ([]Item, error) {
 			continue
 		}
 		if err := count("MetricStat.Period", metric); err != nil {
-			return nil, fmt.Errorf("Metrics[%d]: %w", i, err)
+			return nil, fmt.Errorf("metric %d: %w", i, err)
 		}
 	}
 	if standard+high == 0 {
