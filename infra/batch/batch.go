@@ -18,6 +18,7 @@ import (
 
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/gofunction"
+	"github.com/example/scalable-web/internal/envnames"
 )
 
 // Props configure the job.
@@ -58,7 +59,7 @@ func New(scope constructs.Construct, id string, props Props) *Batch {
 	}
 
 	fn := props.Function
-	env := map[string]string{"REPORTS_TOPIC_ARN": *b.ReportsTopic.TopicArn(), "REPORT_TIME_ZONE": props.TimeZone}
+	env := map[string]string{envnames.ReportsTopicARN: *b.ReportsTopic.TopicArn(), envnames.ReportTimeZone: props.TimeZone}
 	for k, v := range fn.Environment {
 		env[k] = v
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/gobuild"
 	"github.com/example/scalable-web/infra/logs"
+	"github.com/example/scalable-web/internal/envnames"
 )
 
 // Props configure a function.
@@ -94,7 +95,7 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 		env[k] = jsii.String(v)
 	}
 	if props.MetricsNamespace != "" {
-		env["METRICS_NAMESPACE"] = jsii.String(props.MetricsNamespace)
+		env[envnames.MetricsNamespace] = jsii.String(props.MetricsNamespace)
 	}
 	fnProps := &awslambda.FunctionProps{
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),

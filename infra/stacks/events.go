@@ -22,6 +22,7 @@ import (
 	"github.com/example/scalable-web/infra/messaging"
 	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
+	"github.com/example/scalable-web/internal/envnames"
 	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/schema"
 )
@@ -78,7 +79,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		panic(err) // a map of strings always marshals
 	}
 	migrate := function("./lambdas/migrate", "Applies the database migrations and creates the login users of the components at deploy time",
-		map[string]string{"DB_SECRET_ARN": *db.Secret.SecretArn(), schema.LoginSecretsEnv: string(loginsJSON)}, true)
+		map[string]string{envnames.DBSecretARN: *db.Secret.SecretArn(), envnames.LoginSecrets: string(loginsJSON)}, true)
 	migrate.Timeout = 300
 	e.Migration = gofunction.New(stack, "Migration", migrate)
 	database(e.Migration, db.Secret)
@@ -109,22 +110,22 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 
 	inventory, notifications, report := db.Logins[schema.ConsumerRoles["inventory"]], db.Logins[schema.ConsumerRoles["notifications"]], db.Logins[schema.ReportRole]
 	notify := "Emails customers about their orders"
-	notifyEnv := map[string]string{"SENDER_EMAIL": cfg.Messaging.SenderEmail, "DB_SECRET_ARN": *notifications.SecretArn(), "DB_WRITER_HOST": *db.WriterEndpoint}
+	notifyEnv := map[string]string{envnames.SenderEmail: cfg.Messaging.SenderEmail, envnames.DBSecretARN: *notifications.SecretArn(), envnames.DBWriterHost: *db.WriterEndpoint}
 	if cfg.Messaging.SenderEmail == "" {
 		notify += " (no SES sender in this stage: logs the messages instead)"
 	}
 	consumers := map[string]gofunction.Props{
 		"inventory": function("./lambdas/inventory", "Takes and gives back stock for order events",
-			map[string]string{"DB_SECRET_ARN": *inventory.SecretArn(), "DB_WRITER_HOST": *db.WriterEndpoint}, true),
+			map[string]string{envnames.DBSecretARN: *inventory.SecretArn(), envnames.DBWriterHost: *db.WriterEndpoint}, true),
 		"notifications": function("./lambdas/notifications", notify, notifyEnv, true),
-		"analytics":     function("./lambdas/analytics", "Archives every order event to S3 for Athena", map[string]string{"EVENTS_BUCKET": *data.Events.BucketName()}, false),
+		"analytics":     function("./lambdas/analytics", "Archives every order event to S3 for Athena", map[string]string{envnames.EventsBucket: *data.Events.BucketName()}, false),
 	}
 	// The data key admits the archive's and the report's writers by role name.
 	archiver := consumers["analytics"]
 	archiver.RoleName = dataWriterRole(stack, cfg, "analytics")
 	consumers["analytics"] = archiver
 	reporter := function("./lambdas/dailyreport", "Reports the sales of the day before from a read replica",
-		map[string]string{"DB_SECRET_ARN": *report.SecretArn(), "DB_READER_HOST": db.ReaderName, "REPORTS_BUCKET": *data.Reports.BucketName()}, true)
+		map[string]string{envnames.DBSecretARN: *report.SecretArn(), envnames.DBReaderHost: db.ReaderName, envnames.ReportsBucket: *data.Reports.BucketName()}, true)
 	reporter.RoleName = dataWriterRole(stack, cfg, "dailyreport")
 	for _, name := range orderevents.SubscriberNames() {
 		props, ok := consumers[name]

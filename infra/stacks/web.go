@@ -15,6 +15,7 @@ import (
 	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/web"
+	"github.com/example/scalable-web/internal/envnames"
 	"github.com/example/scalable-web/internal/schema"
 )
 
@@ -39,16 +40,16 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 		Subnets:   stateful.Network.App,
 		SourceDir: sourceDir,
 		Environment: map[string]string{
-			"DB_SECRET_ARN":         *db.Logins[schema.ServiceRole].SecretArn(),
-			"DB_WRITER_HOST":        *db.WriterEndpoint,
-			"DB_READER_HOST":        db.ReaderName,
-			"REPLICA_MAX_LAG":       fmt.Sprintf("%ds", cfg.Database.ReplicaLagAlarmSeconds),
-			"REDIS_ADDR":            fmt.Sprintf("%s:%d", *kv.PrimaryEndpoint, cache.Port),
-			"REDIS_TLS":             "true",
-			"REDIS_AUTH_SECRET_ARN": *kv.AuthToken.SecretArn(),
-			"CACHE_TTL":             fmt.Sprintf("%ds", w.CacheTTLSeconds),
-			"EVENTS_TOPIC_ARN":      *events.Messaging.Topic.TopicArn(),
-			"ORIGIN_SECRET_ARN":     *stateful.Origin.SecretArn(),
+			envnames.DBSecretARN:        *db.Logins[schema.ServiceRole].SecretArn(),
+			envnames.DBWriterHost:       *db.WriterEndpoint,
+			envnames.DBReaderHost:       db.ReaderName,
+			envnames.ReplicaMaxLag:      fmt.Sprintf("%ds", cfg.Database.ReplicaLagAlarmSeconds),
+			envnames.RedisAddr:          fmt.Sprintf("%s:%d", *kv.PrimaryEndpoint, cache.Port),
+			envnames.RedisTLS:           "true",
+			envnames.RedisAuthSecretARN: *kv.AuthToken.SecretArn(),
+			envnames.CacheTTL:           fmt.Sprintf("%ds", w.CacheTTLSeconds),
+			envnames.EventsTopicARN:     *events.Messaging.Topic.TopicArn(),
+			envnames.OriginSecretARN:    *stateful.Origin.SecretArn(),
 		},
 		MetricsNamespace:        cfg.Prefix,
 		Tracing:                 cfg.Ops.Tracing,

@@ -28,6 +28,7 @@ import (
 	"github.com/example/scalable-web/infra/gobuild"
 	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/infra/storage"
+	"github.com/example/scalable-web/internal/envnames"
 )
 
 // ServicePort is where the service listens on each instance.
@@ -270,10 +271,10 @@ func agentConfig(logGroup string, tracing bool) string {
 func (w *Web) installService(ud awsec2.UserData, props Props) {
 	stack := awscdk.Stack_Of(w.Construct)
 	asg := stack.GetLogicalId(w.Fleet.Node().DefaultChild().(awscdk.CfnElement))
-	env := map[string]string{"SHOP_ADDR": fmt.Sprintf(":%d", ServicePort), "DRAIN_TIMEOUT": fmt.Sprintf("%ds", props.DrainSeconds),
-		"METRICS_NAMESPACE": props.MetricsNamespace}
+	env := map[string]string{envnames.ShopAddr: fmt.Sprintf(":%d", ServicePort), envnames.DrainTimeout: fmt.Sprintf("%ds", props.DrainSeconds),
+		envnames.MetricsNamespace: props.MetricsNamespace}
 	if props.Tracing {
-		env["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://" + agentOTLPEndpoint
+		env[envnames.TracingEndpoint] = "http://" + agentOTLPEndpoint
 	}
 	for k, v := range props.Environment {
 		env[k] = v

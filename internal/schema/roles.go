@@ -16,10 +16,6 @@ const (
 	ReportRole        = "shop_report"
 )
 
-// LoginSecretsEnv names the migration function's variable that holds, as a JSON
-// object, the ARN of each role's login secret.
-const LoginSecretsEnv = "DB_LOGIN_SECRETS"
-
 // Roles lists the components' roles.
 var Roles = []string{ServiceRole, InventoryRole, NotificationsRole, ReportRole}
 

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/example/scalable-web/internal/emf"
+	"github.com/example/scalable-web/internal/envnames"
 )
 
 // S3Archive puts objects into one bucket.
@@ -41,7 +42,7 @@ func main() {
 		log.Error("aws config", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	archive := S3Archive{Client: s3.NewFromConfig(aws), Bucket: os.Getenv("EVENTS_BUCKET")}
+	archive := S3Archive{Client: s3.NewFromConfig(aws), Bucket: os.Getenv(envnames.EventsBucket)}
 	lambda.Start(Handler{Archive: archive, Log: log,
-		Metrics: &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv("METRICS_NAMESPACE"), Service: "analytics"}}.Handle)
+		Metrics: &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv(envnames.MetricsNamespace), Service: "analytics"}}.Handle)
 }

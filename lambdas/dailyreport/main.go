@@ -17,15 +17,16 @@ import (
 
 	"github.com/example/scalable-web/internal/connbudget"
 	"github.com/example/scalable-web/internal/emf"
+	"github.com/example/scalable-web/internal/envnames"
 	"github.com/example/scalable-web/internal/pg"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	ctx := context.Background()
-	zone, err := time.LoadLocation(os.Getenv("REPORT_TIME_ZONE"))
+	zone, err := time.LoadLocation(os.Getenv(envnames.ReportTimeZone))
 	if err != nil {
-		log.Error("REPORT_TIME_ZONE", slog.String("error", err.Error()))
+		log.Error(envnames.ReportTimeZone, slog.String("error", err.Error()))
 		os.Exit(1)
 	}
 	aws, err := config.LoadDefaultConfig(ctx)
@@ -34,19 +35,19 @@ func main() {
 		os.Exit(1)
 	}
 	// The reader name is a CNAME the RDS certificate does not name: verify the chain.
-	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_READER_HOST"), pg.VerifyCA, connbudget.Report, pg.ReportLimits)
+	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv(envnames.DBSecretARN), os.Getenv(envnames.DBReaderHost), pg.VerifyCA, connbudget.Report, pg.ReportLimits)
 	if err != nil {
 		log.Error("database", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
 	job := Job{
 		Sales:    PostgresSales{DB: pool},
-		Store:    S3Store{Client: s3.NewFromConfig(aws), Bucket: os.Getenv("REPORTS_BUCKET")},
-		Notifier: SNSNotifier{Client: sns.NewFromConfig(aws), TopicARN: os.Getenv("REPORTS_TOPIC_ARN")},
+		Store:    S3Store{Client: s3.NewFromConfig(aws), Bucket: os.Getenv(envnames.ReportsBucket)},
+		Notifier: SNSNotifier{Client: sns.NewFromConfig(aws), TopicARN: os.Getenv(envnames.ReportsTopicARN)},
 		Zone:     zone,
 		Now:      time.Now,
 		Log:      log,
-		Metrics:  &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv("METRICS_NAMESPACE"), Service: emf.ServiceDailyReport},
+		Metrics:  &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv(envnames.MetricsNamespace), Service: emf.ServiceDailyReport},
 	}
 	lambda.Start(job.Run)
 }

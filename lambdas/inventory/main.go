@@ -14,6 +14,7 @@ import (
 
 	"github.com/example/scalable-web/internal/connbudget"
 	"github.com/example/scalable-web/internal/emf"
+	"github.com/example/scalable-web/internal/envnames"
 	"github.com/example/scalable-web/internal/pg"
 )
 
@@ -25,11 +26,11 @@ func main() {
 		log.Error("aws config", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_WRITER_HOST"), pg.VerifyFull, connbudget.Consumer, pg.ConsumerLimits)
+	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv(envnames.DBSecretARN), os.Getenv(envnames.DBWriterHost), pg.VerifyFull, connbudget.Consumer, pg.ConsumerLimits)
 	if err != nil {
 		log.Error("database", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
 	lambda.Start(Handler{Stock: PostgresStock{DB: pool}, Log: log,
-		Metrics: &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv("METRICS_NAMESPACE"), Service: "inventory"}}.Handle)
+		Metrics: &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv(envnames.MetricsNamespace), Service: "inventory"}}.Handle)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/example/scalable-web/internal/connbudget"
+	"github.com/example/scalable-web/internal/envnames"
 	"github.com/example/scalable-web/internal/pg"
 	"github.com/example/scalable-web/internal/schema"
 )
@@ -49,7 +50,7 @@ func migrate(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("aws config: %w", err)
 	}
 	sm := secretsmanager.NewFromConfig(aws)
-	pool, err := pg.OpenFromSecret(ctx, sm, os.Getenv("DB_SECRET_ARN"), "", pg.VerifyFull, connbudget.Migration, pg.MigrationLimits)
+	pool, err := pg.OpenFromSecret(ctx, sm, os.Getenv(envnames.DBSecretARN), "", pg.VerifyFull, connbudget.Migration, pg.MigrationLimits)
 	if err != nil {
 		return 0, err
 	}
@@ -60,7 +61,7 @@ func migrate(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	logins, err := readLogins(ctx, sm, os.Getenv(schema.LoginSecretsEnv))
+	logins, err := readLogins(ctx, sm, os.Getenv(envnames.LoginSecrets))
 	if err != nil {
 		return 0, err
 	}
@@ -72,13 +73,13 @@ func migrate(ctx context.Context) (int64, error) {
 func readLogins(ctx context.Context, sm pg.SecretReader, secrets string) ([]schema.Login, error) {
 	var arns map[string]string
 	if err := json.Unmarshal([]byte(secrets), &arns); err != nil {
-		return nil, fmt.Errorf("%s: want a JSON object of role to secret ARN: %w", schema.LoginSecretsEnv, err)
+		return nil, fmt.Errorf("%s: want a JSON object of role to secret ARN: %w", envnames.LoginSecrets, err)
 	}
 	var logins []schema.Login
 	for _, role := range schema.Roles {
 		arn, ok := arns[role]
 		if !ok {
-			return nil, fmt.Errorf("%s: no secret for role %s", schema.LoginSecretsEnv, role)
+			return nil, fmt.Errorf("%s: no secret for role %s", envnames.LoginSecrets, role)
 		}
 		s, err := (&pg.SecretSource{SM: sm, ARN: arn}).Read(ctx)
 		if err != nil {

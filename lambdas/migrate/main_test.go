@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/example/scalable-web/internal/envnames"
 	"github.com/example/scalable-web/internal/schema"
 )
 
@@ -43,7 +44,7 @@ func TestReadLogins(t *testing.T) {
 	if _, err := readLogins(context.Background(), sm, string(env)); err == nil || !strings.Contains(err.Error(), "no secret for role shop_report") {
 		t.Errorf("a missing role: %v, want an error naming it", err)
 	}
-	if _, err := readLogins(context.Background(), sm, ""); err == nil || !strings.Contains(err.Error(), schema.LoginSecretsEnv) {
+	if _, err := readLogins(context.Background(), sm, ""); err == nil || !strings.Contains(err.Error(), envnames.LoginSecrets) {
 		t.Errorf("no variable: %v, want an error naming it", err)
 	}
 }

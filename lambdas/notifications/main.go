@@ -15,6 +15,7 @@ import (
 
 	"github.com/example/scalable-web/internal/connbudget"
 	"github.com/example/scalable-web/internal/emf"
+	"github.com/example/scalable-web/internal/envnames"
 	"github.com/example/scalable-web/internal/pg"
 )
 
@@ -26,17 +27,17 @@ func main() {
 		log.Error("aws config", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv("DB_SECRET_ARN"), os.Getenv("DB_WRITER_HOST"), pg.VerifyFull, connbudget.Consumer, pg.ConsumerLimits)
+	pool, err := pg.OpenFromSecret(ctx, secretsmanager.NewFromConfig(aws), os.Getenv(envnames.DBSecretARN), os.Getenv(envnames.DBWriterHost), pg.VerifyFull, connbudget.Consumer, pg.ConsumerLimits)
 	if err != nil {
 		log.Error("database", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
 	var sender Sender = LogSender{Log: log}
-	if from := os.Getenv("SENDER_EMAIL"); from != "" {
+	if from := os.Getenv(envnames.SenderEmail); from != "" {
 		sender = SESSender{Client: sesv2.NewFromConfig(aws), From: from}
 	} else {
 		log.Warn("SENDER_EMAIL is empty: messages are logged, not sent")
 	}
 	lambda.Start(Handler{Sender: sender, Once: PostgresOnce{DB: pool}, Log: log,
-		Metrics: &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv("METRICS_NAMESPACE"), Service: "notifications"}}.Handle)
+		Metrics: &emf.Recorder{Out: os.Stdout, Namespace: os.Getenv(envnames.MetricsNamespace), Service: "notifications"}}.Handle)
 }

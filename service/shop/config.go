@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/example/scalable-web/internal/envnames"
 )
 
 // Config is the service's configuration, read from the environment at start-up.
@@ -63,24 +65,24 @@ func Load(getenv func(string) string) (Config, error) {
 		return d
 	}
 	c := Config{
-		Addr:               or(getenv("SHOP_ADDR"), ":8080"),
-		DBSecretARN:        getenv("DB_SECRET_ARN"),
-		DBWriterHost:       getenv("DB_WRITER_HOST"),
-		DBReaderHost:       getenv("DB_READER_HOST"),
-		DatabaseURL:        getenv("DATABASE_URL"),
-		ReplicaURL:         getenv("REPLICA_URL"),
-		ReplicaMaxLag:      duration("REPLICA_MAX_LAG", 30*time.Second),
-		RedisAddr:          getenv("REDIS_ADDR"),
-		RedisTLS:           getenv("REDIS_TLS") == "true",
-		RedisAuthSecretARN: getenv("REDIS_AUTH_SECRET_ARN"),
-		CacheTTL:           duration("CACHE_TTL", 5*time.Minute),
-		CacheJitter:        duration("CACHE_JITTER", time.Minute),
-		EventsTopicARN:     getenv("EVENTS_TOPIC_ARN"),
-		OriginSecretARN:    getenv("ORIGIN_SECRET_ARN"),
-		MetricsNamespace:   or(getenv("METRICS_NAMESPACE"), "shop-local"),
-		MetricsPeriod:      duration("METRICS_PERIOD", time.Minute),
-		TracingEndpoint:    getenv("OTEL_EXPORTER_OTLP_ENDPOINT"),
-		Drain:              duration("DRAIN_TIMEOUT", 20*time.Second),
+		Addr:               or(getenv(envnames.ShopAddr), ":8080"),
+		DBSecretARN:        getenv(envnames.DBSecretARN),
+		DBWriterHost:       getenv(envnames.DBWriterHost),
+		DBReaderHost:       getenv(envnames.DBReaderHost),
+		DatabaseURL:        getenv(envnames.DatabaseURL),
+		ReplicaURL:         getenv(envnames.ReplicaURL),
+		ReplicaMaxLag:      duration(envnames.ReplicaMaxLag, 30*time.Second),
+		RedisAddr:          getenv(envnames.RedisAddr),
+		RedisTLS:           getenv(envnames.RedisTLS) == "true",
+		RedisAuthSecretARN: getenv(envnames.RedisAuthSecretARN),
+		CacheTTL:           duration(envnames.CacheTTL, 5*time.Minute),
+		CacheJitter:        duration(envnames.CacheJitter, time.Minute),
+		EventsTopicARN:     getenv(envnames.EventsTopicARN),
+		OriginSecretARN:    getenv(envnames.OriginSecretARN),
+		MetricsNamespace:   or(getenv(envnames.MetricsNamespace), "shop-local"),
+		MetricsPeriod:      duration(envnames.MetricsPeriod, time.Minute),
+		TracingEndpoint:    getenv(envnames.TracingEndpoint),
+		Drain:              duration(envnames.DrainTimeout, 20*time.Second),
 		AdminToken:         getenv("ADMIN_TOKEN"),
 	}
 	switch {
