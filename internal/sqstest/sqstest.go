@@ -1,19 +1,22 @@
-// Package sqstest reads SQS event fixtures for the consumers' tests.
+// Package sqstest holds the SQS event fixtures that every consumer's tests share
+// (one set, in testdata/), and helpers to read them.
 package sqstest
 
 import (
+	"embed"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 )
 
+//go:embed testdata/*.json
+var fixtures embed.FS
+
 // Fixture reads testdata/name, an SQS event as Lambda delivers it.
 func Fixture(t testing.TB, name string) events.SQSEvent {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
+	b, err := fixtures.ReadFile("testdata/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}
