@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the sample service on loopback against the real local services: starts
 # PostgreSQL (primary + replica), Redis and goaws (scripts/services.sh), applies the
-# migrations, creates the order-event topic and the three subscribed queues in
+# migrations, creates the order-event topic and each consumer's subscribed queue in
 # goaws as the events stack does in AWS, seeds a catalog, and starts the service.
 # Stop everything with: make stop-local
 set -euo pipefail
@@ -20,17 +20,9 @@ mkdir -p "$state/bin"
 go build -o "$state/bin/shop" ./service
 DATABASE_URL=$SHOP_TEST_PG_PRIMARY "$state/bin/shop" migrate
 
-# The fan-out, in goaws: topic, queues, raw delivery and the contract's filters.
-sns() { curl -fsS "$SHOP_TEST_AWS_ENDPOINT/" --data-urlencode "$@"; }
-topic=$(sns "Action=CreateTopic" -d Name=order-events | sed -n 's:.*<TopicArn>\(.*\)</TopicArn>.*:\1:p')
-for queue in inventory:'{"eventType":["OrderPlaced","OrderCancelled"]}' notifications:'{"eventType":["OrderPlaced"]}' analytics:; do
-  name=${queue%%:*} filter=${queue#*:}
-  curl -fsS "$SHOP_TEST_AWS_ENDPOINT/" -d Action=CreateQueue -d "QueueName=$name" >/dev/null
-  sub=$(sns "Action=Subscribe" -d "TopicArn=$topic" -d Protocol=sqs -d "Endpoint=arn:aws:sqs:us-east-1:100010001000:$name" \
-    | sed -n 's:.*<SubscriptionArn>\(.*\)</SubscriptionArn>.*:\1:p')
-  sns "Action=SetSubscriptionAttributes" -d "SubscriptionArn=$sub" -d AttributeName=RawMessageDelivery -d AttributeValue=true >/dev/null
-  [ -n "$filter" ] && sns "Action=SetSubscriptionAttributes" -d "SubscriptionArn=$sub" -d AttributeName=FilterPolicy --data-urlencode "AttributeValue=$filter" >/dev/null
-done
+# The fan-out, in goaws, built from the contract (internal/orderevents.Consumers):
+# topic, one queue per consumer, raw delivery and each consumer's filter.
+topic=$(go run ./cmd/fanout -endpoint "$SHOP_TEST_AWS_ENDPOINT")
 
 psql -q "$SHOP_TEST_PG_PRIMARY" <<'SQL'
 INSERT INTO products (sku, name, price_cents)

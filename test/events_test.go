@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/consumer"
 	"github.com/example/scalable-web/infra/stacks"
 	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/schema"
@@ -27,10 +28,11 @@ func forEachEventsStack(t *testing.T, test func(t *testing.T, s *synthesis, stac
 func TestSubscriptionsFollowTheContract(t *testing.T) {
 	forEachEventsStack(t, func(t *testing.T, s *synthesis, stack string) {
 		subs := s.resources(stack, "AWS::SNS::Subscription")
-		if len(subs) != len(orderevents.Subscribers) {
-			t.Fatalf("got %d subscriptions, want %d", len(subs), len(orderevents.Subscribers))
+		if len(subs) != len(orderevents.Consumers) {
+			t.Fatalf("got %d subscriptions, want %d", len(subs), len(orderevents.Consumers))
 		}
-		for _, name := range orderevents.SubscriberNames() {
+		for _, c := range orderevents.Consumers {
+			name := c.Name
 			var found map[string]any
 			for id, r := range subs {
 				if strings.HasPrefix(id, "Messaging"+name+"Queue") {
@@ -45,7 +47,7 @@ func TestSubscriptionsFollowTheContract(t *testing.T) {
 				t.Errorf("%s: protocol %v, raw %v; want sqs with raw delivery", name, found["Protocol"], found["RawMessageDelivery"])
 			}
 			got, _ := json.Marshal(found["FilterPolicy"])
-			if want := orderevents.FilterPolicy(name); (want == "" && found["FilterPolicy"] != nil) || (want != "" && string(got) != want) {
+			if want := c.FilterPolicy(); (want == "" && found["FilterPolicy"] != nil) || (want != "" && string(got) != want) {
 				t.Errorf("%s: filter policy %s, want %q (the contract in internal/orderevents)", name, got, want)
 			}
 			dlq := fmt.Sprint(found["RedrivePolicy"])
@@ -59,7 +61,7 @@ func TestSubscriptionsFollowTheContract(t *testing.T) {
 func TestQueues(t *testing.T) {
 	forEachEventsStack(t, func(t *testing.T, s *synthesis, stack string) {
 		m := s.cfg.Messaging
-		for _, name := range orderevents.SubscriberNames() {
+		for _, name := range orderevents.ConsumerNames() {
 			check(t, name+" queue", func() {
 				s.template(t, stack).HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
 					"KmsMasterKeyId":         map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^MessagingKey")), "Arn"}},
@@ -73,7 +75,7 @@ func TestQueues(t *testing.T) {
 			})
 		}
 		queues := s.resources(stack, "AWS::SQS::Queue")
-		if want := 3*len(orderevents.Subscribers) + 1; len(queues) != want {
+		if want := 3*len(orderevents.Consumers) + 1; len(queues) != want {
 			t.Errorf("got %d queues, want %d (queue, DLQ and subscription DLQ per subscriber, and the schedule's DLQ)", len(queues), want)
 		}
 		for id, q := range queues {
@@ -126,12 +128,12 @@ func TestSNSMayUseTheQueueKey(t *testing.T) {
 func TestConsumersReportPartialFailures(t *testing.T) {
 	forEachEventsStack(t, func(t *testing.T, s *synthesis, stack string) {
 		mappings := s.resources(stack, "AWS::Lambda::EventSourceMapping")
-		if len(mappings) != len(orderevents.Subscribers) {
+		if len(mappings) != len(orderevents.Consumers) {
 			t.Errorf("got %d event sources, want one per subscriber", len(mappings))
 		}
 		for id, r := range mappings {
 			p := props(r)
-			if fmt.Sprint(p["FunctionResponseTypes"]) != "[ReportBatchItemFailures]" || p["BatchSize"] != float64(10) {
+			if fmt.Sprint(p["FunctionResponseTypes"]) != "[ReportBatchItemFailures]" || p["BatchSize"] != float64(consumer.BatchSize) {
 				t.Errorf("%s: response types %v, batch %v; want ReportBatchItemFailures and 10", id, p["FunctionResponseTypes"], p["BatchSize"])
 			}
 			// A backlog drains at the stage's pace, within its connection budget.
@@ -149,8 +151,8 @@ func TestConsumersReportPartialFailures(t *testing.T) {
 func TestGoFunctions(t *testing.T) {
 	forEachEventsStack(t, func(t *testing.T, s *synthesis, stack string) {
 		fns := s.resources(stack, "AWS::Lambda::Function")
-		if len(fns) != 5 {
-			t.Errorf("got %d functions, want 5 (migration, 3 consumers, daily report)", len(fns))
+		if want := 2 + len(orderevents.Consumers); len(fns) != want {
+			t.Errorf("got %d functions, want %d (migration, daily report, one per consumer)", len(fns), want)
 		}
 		for id, r := range fns {
 			p := props(r)
@@ -229,7 +231,7 @@ func TestEventsAlarms(t *testing.T) {
 				other++
 			}
 		}
-		n := len(orderevents.Subscribers)
+		n := len(orderevents.Consumers)
 		// Errors and throttles of each function: the consumers, the migration, the report.
 		if functions := 2 * (n + 2); dlqAlarms != 2*n+1 || ageAlarms != n || other != functions {
 			t.Errorf("got %d DLQ, %d age and %d other alarms; want %d, %d and %d (function errors and throttles)", dlqAlarms, ageAlarms, other, 2*n+1, n, functions)

@@ -13,6 +13,7 @@ import (
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/stacks"
 	"github.com/example/scalable-web/internal/emf"
+	"github.com/example/scalable-web/internal/orderevents"
 )
 
 // isOpsTopic reports whether an alarm action in stack names the ops topic: a Ref
@@ -140,8 +141,8 @@ func TestEveryQueueAndFunctionHasAlarms(t *testing.T) {
 				t.Errorf("function %s alarms on %v, want Errors and Throttles", id, got)
 			}
 		}
-		if functions != 5 {
-			t.Errorf("%d Go functions, want 5 (migration, three consumers, daily report)", functions)
+		if want := 2 + len(orderevents.Consumers); functions != want {
+			t.Errorf("%d Go functions, want %d (migration, daily report, one per consumer)", functions, want)
 		}
 	})
 }

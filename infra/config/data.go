@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/example/scalable-web/internal/connbudget"
+	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/schema"
 )
 
@@ -234,7 +235,7 @@ func (c Config) validateConnections(p *problems) {
 	budget := connbudget.Primary(connbudget.Stage{
 		FleetMax:            c.Web.MaxCapacity,
 		Replicas:            c.Database.Replicas,
-		DatabaseConsumers:   len(schema.ConsumerRoles),
+		DatabaseConsumers:   databaseConsumers(),
 		ConsumerConcurrency: c.Messaging.ConsumerConcurrency,
 		Rotations:           1 + len(schema.Roles), // the admin secret and each component's
 	})
@@ -245,4 +246,15 @@ func (c Config) validateConnections(p *problems) {
 				"choose a larger class, or lower web.maxCapacity (%d) or messaging.consumerConcurrency (%d)",
 			allowed, budget, c.Web.MaxCapacity, c.Messaging.ConsumerConcurrency))
 	}
+}
+
+// databaseConsumers counts the order-event consumers that log in to the database.
+func databaseConsumers() int {
+	n := 0
+	for _, c := range orderevents.Consumers {
+		if c.DatabaseRole != "" {
+			n++
+		}
+	}
+	return n
 }

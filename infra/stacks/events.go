@@ -2,14 +2,9 @@ package stacks
 
 import (
 	"encoding/json"
-	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -17,8 +12,10 @@ import (
 	"github.com/example/scalable-web/infra/batch"
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/consumer"
 	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/gofunction"
+	"github.com/example/scalable-web/infra/grant"
 	"github.com/example/scalable-web/infra/messaging"
 	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
@@ -58,12 +55,12 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		}
 		return p
 	}
-	// database lets a function read one secret (its own login's; the migration's is
+	// reachDatabase lets a function read one secret (its own login's; the migration's is
 	// the admin's) and reach PostgreSQL. The rule is said from the function's side,
 	// so the CDK keeps both halves (its egress, the database's ingress) in this
 	// stack and the stateful stack never names it.
-	database := func(fn *gofunction.Function, secret awssecretsmanager.ISecret) {
-		readSecret(fn.Function, secret, stateful)
+	reachDatabase := func(fn *gofunction.Function, secret awssecretsmanager.ISecret) {
+		grant.ReadSecret(fn.Function, secret, stateful.SecretsKey)
 		fn.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String(*fn.Function.Node().Path()))
 	}
 
@@ -82,9 +79,9 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		map[string]string{envnames.DBSecretARN: *db.Secret.SecretArn(), envnames.LoginSecrets: string(loginsJSON)}, true)
 	migrate.Timeout = 300
 	e.Migration = gofunction.New(stack, "Migration", migrate)
-	database(e.Migration, db.Secret)
+	reachDatabase(e.Migration, db.Secret)
 	for _, role := range schema.Roles {
-		readSecret(e.Migration.Function, db.Logins[role], stateful)
+		grant.ReadSecret(e.Migration.Function, db.Logins[role], stateful.SecretsKey)
 	}
 	e.Schema = awscdk.NewCustomResource(stack, jsii.String("Schema"), &awscdk.CustomResourceProps{
 		ServiceToken: e.Migration.Function.FunctionArn(),
@@ -92,13 +89,13 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		Properties:   &map[string]any{"Fingerprint": schema.Fingerprint(), "Logins": string(loginsJSON)},
 	})
 
-	subscribers := make([]messaging.Subscriber, 0, len(orderevents.Subscribers))
-	for _, name := range orderevents.SubscriberNames() {
+	subscribers := make([]messaging.Subscriber, 0, len(orderevents.Consumers))
+	for _, c := range orderevents.Consumers {
 		var types []string
-		for _, t := range orderevents.Subscribers[name] {
+		for _, t := range c.Types {
 			types = append(types, string(t))
 		}
-		subscribers = append(subscribers, messaging.Subscriber{Name: name, EventTypes: types, VisibilityTimeoutSeconds: 6 * cfg.Messaging.ConsumerTimeoutSeconds})
+		subscribers = append(subscribers, messaging.Subscriber{Name: c.Name, EventTypes: types, VisibilityTimeoutSeconds: 6 * cfg.Messaging.ConsumerTimeoutSeconds})
 	}
 	e.Messaging = messaging.New(stack, "Messaging", messaging.Props{
 		Subscribers:               subscribers,
@@ -108,56 +105,47 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		RemovalPolicy:             policy,
 	})
 
-	inventory, notifications, report := db.Logins[schema.ConsumerRoles["inventory"]], db.Logins[schema.ConsumerRoles["notifications"]], db.Logins[schema.ReportRole]
-	notify := "Emails customers about their orders"
-	notifyEnv := map[string]string{envnames.SenderEmail: cfg.Messaging.SenderEmail, envnames.DBSecretARN: *notifications.SecretArn(), envnames.DBWriterHost: *db.WriterEndpoint}
-	if cfg.Messaging.SenderEmail == "" {
-		notify += " (no SES sender in this stage: logs the messages instead)"
+	// One consumer per row of the contract (orderevents.Consumers): its queue, the
+	// function from lambdas/<name>, and its database login if it has a role.
+	// extras add what a consumer needs beyond that: its own resources.
+	extras := map[string]func(*consumer.Props){
+		"analytics": func(p *consumer.Props) {
+			p.Function.Environment[envnames.EventsBucket] = *data.Events.BucketName()
+			p.Writes = &consumer.BucketPrefix{Bucket: data.Events, Prefix: "events/"}
+			// The data key admits the archive's writer by its role's name.
+			p.Function.RoleName = dataWriterRole(stack, cfg, "analytics")
+		},
+		"notifications": func(p *consumer.Props) {
+			p.Function.Environment[envnames.SenderEmail] = cfg.Messaging.SenderEmail
+			p.SendsEmailAs = cfg.Messaging.SenderEmail
+			if cfg.Messaging.SenderEmail == "" {
+				p.Function.Description += " (no SES sender in this stage: logs the messages instead)"
+			}
+		},
 	}
-	consumers := map[string]gofunction.Props{
-		"inventory": function("./lambdas/inventory", "Takes and gives back stock for order events",
-			map[string]string{envnames.DBSecretARN: *inventory.SecretArn(), envnames.DBWriterHost: *db.WriterEndpoint}, true),
-		"notifications": function("./lambdas/notifications", notify, notifyEnv, true),
-		"analytics":     function("./lambdas/analytics", "Archives every order event to S3 for Athena", map[string]string{envnames.EventsBucket: *data.Events.BucketName()}, false),
+	for _, c := range orderevents.Consumers {
+		props := consumer.Props{
+			Function:       function("./lambdas/"+c.Name, c.Description, map[string]string{}, c.DatabaseRole != ""),
+			Queue:          e.Messaging.Queues[c.Name],
+			MaxConcurrency: cfg.Messaging.ConsumerConcurrency,
+			After:          e.Schema,
+		}
+		if c.DatabaseRole != "" {
+			login := db.Logins[c.DatabaseRole]
+			props.Function.Environment[envnames.DBSecretARN] = *login.SecretArn()
+			props.Function.Environment[envnames.DBWriterHost] = *db.WriterEndpoint
+			props.Database = &consumer.Database{Login: login, SecretsKey: stateful.SecretsKey, Reach: db.Connections(), Port: database.Port}
+		}
+		if extra, ok := extras[c.Name]; ok {
+			extra(&props)
+		}
+		e.Consumers[c.Name] = consumer.New(stack, consumerID(c.Name), props)
 	}
-	// The data key admits the archive's and the report's writers by role name.
-	archiver := consumers["analytics"]
-	archiver.RoleName = dataWriterRole(stack, cfg, "analytics")
-	consumers["analytics"] = archiver
+
+	report := db.Logins[schema.ReportRole]
 	reporter := function("./lambdas/dailyreport", "Reports the sales of the day before from a read replica",
 		map[string]string{envnames.DBSecretARN: *report.SecretArn(), envnames.DBReaderHost: db.ReaderName, envnames.ReportsBucket: *data.Reports.BucketName()}, true)
 	reporter.RoleName = dataWriterRole(stack, cfg, "dailyreport")
-	for _, name := range orderevents.SubscriberNames() {
-		props, ok := consumers[name]
-		if !ok {
-			panic(fmt.Sprintf("stacks: no consumer for subscriber %q", name))
-		}
-		fn := gofunction.New(stack, consumerID(name), props)
-		fn.Function.AddEventSource(awslambdaeventsources.NewSqsEventSource(e.Messaging.Queues[name], &awslambdaeventsources.SqsEventSourceProps{
-			BatchSize:               jsii.Number(10),
-			MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(1)),
-			ReportBatchItemFailures: jsii.Bool(true),
-			// A backlog drains at this pace: the stage's connection budget counts it.
-			MaxConcurrency: jsii.Number(cfg.Messaging.ConsumerConcurrency),
-		}))
-		fn.Function.Node().AddDependency(e.Schema)
-		e.Consumers[name] = fn
-	}
-	for _, name := range slices.Sorted(maps.Keys(schema.ConsumerRoles)) {
-		database(e.Consumers[name], db.Logins[schema.ConsumerRoles[name]])
-	}
-	if sender := cfg.Messaging.SenderEmail; sender != "" {
-		e.Consumers["notifications"].Function.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("ses:SendEmail"),
-			Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("ses"), Resource: jsii.String("identity"), ResourceName: jsii.String(sender)})),
-		}))
-	}
-	archive := e.Consumers["analytics"].Function
-	data.Events.GrantPut(archive, jsii.String("events/*"))
-	checks.Suppress(archive, "AwsSolutions-IAM5",
-		"Scoped by the CDK's grantPut to the events/ prefix of the archive bucket: the function writes one object per event under it (s3:Abort* lets it abandon a failed upload); kms:ReEncrypt* and kms:GenerateDataKey* are the variants S3 calls to encrypt with the data key, on that one key only.",
-		"Action::s3:Abort*", "/^Resource::.*\\/events\\/\\*$/", "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*")
-
 	e.Report = batch.New(stack, "DailyReport", batch.Props{
 		Function:      reporter,
 		Schedule:      cfg.Batch.Schedule,
@@ -166,7 +154,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		ReportEmails:  cfg.Batch.ReportEmails,
 		Key:           e.Messaging.TopicKey,
 	})
-	database(e.Report.Function, report)
+	reachDatabase(e.Report.Function, report)
 	topic := stateful.Ops.Topic
 	ops.Notify(topic, e.Messaging.Alarms...)
 	ops.Notify(topic, e.Report.Alarms...)
@@ -184,7 +172,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 // the consumers in the contract's order.
 func (e *Events) Functions() []*gofunction.Function {
 	fns := []*gofunction.Function{e.Migration, e.Report.Function}
-	for _, name := range orderevents.SubscriberNames() {
+	for _, name := range orderevents.ConsumerNames() {
 		fns = append(fns, e.Consumers[name])
 	}
 	return fns

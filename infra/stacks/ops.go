@@ -63,7 +63,7 @@ func businessRow(cfg config.Config, s *Stacks) ops.Row {
 		Label: jsii.String("product reads served from the cache (%)"), Period: five,
 	})
 	var processed, failed []awscloudwatch.IMetric
-	for _, name := range orderevents.SubscriberNames() {
+	for _, name := range orderevents.ConsumerNames() {
 		processed = append(processed, metric(name, emf.MessagesProcessed, five))
 		failed = append(failed, metric(name, emf.MessagesFailed, five))
 	}
@@ -153,7 +153,7 @@ func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
 
 	m := s.Events.Messaging
 	var depth, age []awscloudwatch.IMetric
-	for _, name := range orderevents.SubscriberNames() {
+	for _, name := range orderevents.ConsumerNames() {
 		for _, q := range []awssqs.Queue{m.Queues[name], m.DeadLetterQueues[name], m.SubscriptionDeadLetterQueues[name]} {
 			depth = append(depth, q.MetricApproximateNumberOfMessagesVisible(stat("Maximum")))
 			age = append(age, q.MetricApproximateAgeOfOldestMessage(stat("Maximum")))

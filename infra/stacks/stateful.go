@@ -36,7 +36,7 @@ type Stateful struct {
 	Origin awssecretsmanager.Secret
 	// LogsKey encrypts the stage's log groups in this region (logs.NewKey).
 	LogsKey awskms.Key
-	// SecretsKey encrypts the stage's secrets; read one with readSecret.
+	// SecretsKey encrypts the stage's secrets; read one with grant.ReadSecret.
 	SecretsKey awskms.Key
 	// Ops is the topic every alarm of the stage notifies. It lives here, in the
 	// stack every other one depends on, and its email subscriptions are state:

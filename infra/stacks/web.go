@@ -12,6 +12,7 @@ import (
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
+	"github.com/example/scalable-web/infra/grant"
 	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/web"
@@ -70,9 +71,9 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 	// Said from the fleet's side, so both halves of each rule live in this stack.
 	fleet.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String("the service fleet"))
 	fleet.Connections().AllowTo(kv.Connections(), awsec2.Port_Tcp(jsii.Number(cache.Port)), jsii.String("the service fleet"))
-	readSecret(fleet.Role, db.Logins[schema.ServiceRole], stateful)
-	readSecret(fleet.Role, kv.AuthToken, stateful)
-	readSecret(fleet.Role, stateful.Origin, stateful)
+	grant.ReadSecret(fleet.Role, db.Logins[schema.ServiceRole], stateful.SecretsKey)
+	grant.ReadSecret(fleet.Role, kv.AuthToken, stateful.SecretsKey)
+	grant.ReadSecret(fleet.Role, stateful.Origin, stateful.SecretsKey)
 	events.Messaging.Topic.GrantPublish(fleet.Role)
 	checks.Suppress(fleet.Role, "AwsSolutions-IAM5",
 		"kms:GenerateDataKey* comes from the CDK's grantPublish on the encrypted order-event topic: the GenerateDataKey variants SNS may call, on that one key only.",

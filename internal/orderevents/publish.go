@@ -8,36 +8,61 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/example/scalable-web/internal/schema"
 )
 
-// Subscribers are the queues of the fan-out and the event types each receives; nil
-// means every type. The infrastructure builds its SNS filter policies from this, so
-// the contract and the wiring cannot drift apart.
-var Subscribers = map[string][]Type{
-	"inventory":     {OrderPlaced, OrderCancelled},
-	"notifications": {OrderPlaced},
-	"analytics":     nil,
+// Consumer is one subscriber of the fan-out: a queue that receives Types, drained
+// by the function built from lambdas/<Name>.
+type Consumer struct {
+	// Name names the queue, the function's folder under lambdas/ and its metrics.
+	Name string
+	// Types are the event types it receives; nil means every type.
+	Types []Type
+	// Description says what it does; it becomes the function's description.
+	Description string
+	// DatabaseRole is the PostgreSQL role its login belongs to (internal/schema), or
+	// "" for a consumer that never touches the database: it then runs outside the
+	// VPC and gets no login.
+	DatabaseRole string
 }
 
-// SubscriberNames lists Subscribers in a stable order.
-func SubscriberNames() []string {
-	names := make([]string, 0, len(Subscribers))
-	for name := range Subscribers {
-		names = append(names, name)
+// Consumers is the fan-out, one row per consumer, in a stable order. The
+// infrastructure builds each queue, filter policy, function and event source from
+// it, and the local run and the tests subscribe the same queues with the same
+// filters, so the contract and the wiring cannot drift apart.
+var Consumers = []Consumer{
+	{Name: "analytics", Description: "Archives every order event to S3 for Athena"},
+	{Name: "inventory", Types: []Type{OrderPlaced, OrderCancelled}, Description: "Takes and gives back stock for order events", DatabaseRole: schema.InventoryRole},
+	{Name: "notifications", Types: []Type{OrderPlaced}, Description: "Emails customers about their orders", DatabaseRole: schema.NotificationsRole},
+}
+
+// ConsumerNames lists the consumers' names, in the order of Consumers.
+func ConsumerNames() []string {
+	names := make([]string, len(Consumers))
+	for i, c := range Consumers {
+		names[i] = c.Name
 	}
-	slices.Sort(names)
 	return names
 }
 
-// FilterPolicy is the SNS filter policy (on message attributes) of a subscriber, or
-// "" when it receives every event.
-func FilterPolicy(subscriber string) string {
-	types := Subscribers[subscriber]
-	if types == nil {
+// FilterPolicy is the SNS filter policy (on message attributes) of the consumer's
+// subscription, or "" when it receives every event.
+func (c Consumer) FilterPolicy() string {
+	if c.Types == nil {
 		return ""
 	}
-	b, _ := json.Marshal(map[string][]Type{TypeAttribute: types})
+	b, _ := json.Marshal(map[string][]Type{TypeAttribute: c.Types})
 	return string(b)
+}
+
+// ConsumerNamed returns the consumer with that name.
+func ConsumerNamed(name string) (Consumer, bool) {
+	i := slices.IndexFunc(Consumers, func(c Consumer) bool { return c.Name == name })
+	if i < 0 {
+		return Consumer{}, false
+	}
+	return Consumers[i], true
 }
 
 // Publisher publishes to SNS; *sns.Client is one.

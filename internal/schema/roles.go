@@ -19,10 +19,6 @@ const (
 // Roles lists the components' roles.
 var Roles = []string{ServiceRole, InventoryRole, NotificationsRole, ReportRole}
 
-// ConsumerRoles are the roles of the order-event consumers that use the
-// database, by subscriber name (orderevents.Subscribers); the others need none.
-var ConsumerRoles = map[string]string{"inventory": InventoryRole, "notifications": NotificationsRole}
-
 // LoginUser is the user a role's component logs in as at first: the user name of
 // its secret. A multi-user rotation then alternates it with LoginUser + "_clone".
 func LoginUser(role string) string { return role + "_user" }

@@ -369,7 +369,7 @@ func TestFaultSNSDown(t *testing.T) {
 	}
 	if _, err := snsClient.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
 		Endpoint:   aws.String("arn:aws:sqs:us-east-1:100010001000:inventory-" + s.db.Name),
-		Attributes: map[string]string{"RawMessageDelivery": "true", "FilterPolicy": orderevents.FilterPolicy("inventory")}}); err != nil {
+		Attributes: map[string]string{"RawMessageDelivery": "true", "FilterPolicy": inventoryFilter(t)}}); err != nil {
 		t.Fatal(err)
 	}
 	s.relay.Publisher, s.relay.TopicARN = snsClient, *topic.TopicArn
@@ -389,4 +389,14 @@ func TestFaultSNSDown(t *testing.T) {
 	if n := s.db.Int(t, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"); n != 1 {
 		t.Errorf("%d events marked sent, want 1", n)
 	}
+}
+
+// inventoryFilter is the inventory consumer's filter policy from the contract.
+func inventoryFilter(t *testing.T) string {
+	t.Helper()
+	c, ok := orderevents.ConsumerNamed("inventory")
+	if !ok {
+		t.Fatal("no inventory consumer in orderevents.Consumers")
+	}
+	return c.FilterPolicy()
 }
