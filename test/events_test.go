@@ -184,7 +184,7 @@ func TestSchemaMigratesOnEveryChange(t *testing.T) {
 
 func TestDailyReportSchedule(t *testing.T) {
 	forEachEventsStack(t, func(t *testing.T, s *synthesis, stack string) {
-		b := s.cfg.Batch
+		b := s.cfg.Report
 		check(t, "schedule", func() {
 			s.template(t, stack).HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), map[string]any{
 				"ScheduleExpression":         b.Schedule,
@@ -198,7 +198,7 @@ func TestDailyReportSchedule(t *testing.T) {
 			})
 		})
 		check(t, "report emails", func() {
-			s.template(t, stack).ResourcePropertiesCountIs(jsii.String("AWS::SNS::Subscription"), map[string]any{"Protocol": "email"}, jsii.Number(len(b.ReportEmails)))
+			s.template(t, stack).ResourcePropertiesCountIs(jsii.String("AWS::SNS::Subscription"), map[string]any{"Protocol": "email"}, jsii.Number(len(b.Emails)))
 		})
 		check(t, "the job reads from the reader name", func() {
 			s.template(t, stack).HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{

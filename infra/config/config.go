@@ -49,7 +49,7 @@ type Config struct {
 	Cache         Cache
 	Storage       Storage
 	Messaging     Messaging
-	Batch         Batch
+	Report        Report
 	Web           Web
 	API           API
 	Edge          Edge
@@ -155,7 +155,7 @@ func (c Config) Validate() error {
 	c.Cache.validate(&p, c.Network.AZs)
 	c.Storage.validate(&p)
 	c.Messaging.validate(&p)
-	c.Batch.validate(&p)
+	c.Report.validate(&p)
 	c.Web.validate(&p)
 	c.API.validate(&p)
 	c.Edge.validate(&p)

@@ -30,8 +30,8 @@ type Messaging struct {
 	SenderEmail string
 }
 
-// Batch configures the daily report.
-type Batch struct {
+// Report configures the daily sales report, a function on a schedule.
+type Report struct {
 	// Schedule is an EventBridge Scheduler cron expression: cron(minutes hours
 	// day-of-month month day-of-week year).
 	Schedule string
@@ -40,8 +40,8 @@ type Batch struct {
 	// RetryAttempts is how often the scheduler retries a failed invocation before
 	// the event goes to the schedule's dead-letter queue.
 	RetryAttempts int
-	// ReportEmails receive the summary by email (each confirms its subscription).
-	ReportEmails []string
+	// Emails receive the summary by email (each confirms its subscription).
+	Emails []string
 }
 
 // Storage configures the S3 buckets.
@@ -86,19 +86,19 @@ func (m Messaging) validate(p *problems) {
 	}
 }
 
-func (b Batch) validate(p *problems) {
+func (b Report) validate(p *problems) {
 	if !cronPattern.MatchString(b.Schedule) {
-		p.add("batch.schedule", b.Schedule, "an EventBridge Scheduler cron expression with 6 fields, e.g. cron(0 2 * * ? *)")
+		p.add("report.schedule", b.Schedule, "an EventBridge Scheduler cron expression with 6 fields, e.g. cron(0 2 * * ? *)")
 	}
 	if _, err := time.LoadLocation(b.TimeZone); err != nil || b.TimeZone == "" || b.TimeZone == "Local" {
-		p.add("batch.timeZone", b.TimeZone, "an IANA time zone such as UTC or Europe/Paris")
+		p.add("report.timeZone", b.TimeZone, "an IANA time zone such as UTC or Europe/Paris")
 	}
 	if b.RetryAttempts < 0 || b.RetryAttempts > 185 {
-		p.add("batch.retryAttempts", b.RetryAttempts, "0 to 185")
+		p.add("report.retryAttempts", b.RetryAttempts, "0 to 185")
 	}
-	for i, e := range b.ReportEmails {
+	for i, e := range b.Emails {
 		if !emailPattern.MatchString(e) {
-			p.add(fmt.Sprintf("batch.reportEmails[%d]", i), e, "an email address")
+			p.add(fmt.Sprintf("report.emails[%d]", i), e, "an email address")
 		}
 	}
 }

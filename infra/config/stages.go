@@ -72,11 +72,11 @@ var stages = []Config{
 			LogRetentionDays:          14,
 			SenderEmail:               "",
 		},
-		Batch: Batch{
+		Report: Report{
 			Schedule:      "cron(0 2 * * ? *)",
 			TimeZone:      "UTC",
 			RetryAttempts: 3,
-			ReportEmails:  nil,
+			Emails:        nil,
 		},
 		Web: Web{
 			InstanceType:               "t4g.small",
@@ -165,11 +165,11 @@ var stages = []Config{
 			LogRetentionDays:          90,
 			SenderEmail:               "",
 		},
-		Batch: Batch{
+		Report: Report{
 			Schedule:      "cron(0 2 * * ? *)",
 			TimeZone:      "UTC",
 			RetryAttempts: 3,
-			ReportEmails:  nil,
+			Emails:        nil,
 		},
 		Web: Web{
 			InstanceType:               "t4g.small",
@@ -254,11 +254,11 @@ var stages = []Config{
 			LogRetentionDays:          365,
 			SenderEmail:               "",
 		},
-		Batch: Batch{
+		Report: Report{
 			Schedule:      "cron(0 2 * * ? *)",
 			TimeZone:      "UTC",
 			RetryAttempts: 3,
-			ReportEmails:  nil,
+			Emails:        nil,
 		},
 		Web: Web{
 			InstanceType:               "c7g.large",

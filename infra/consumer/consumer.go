@@ -5,20 +5,13 @@
 package consumer
 
 import (
-	"strings"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/gofunction"
 	"github.com/example/scalable-web/infra/grant"
 )
@@ -44,27 +37,12 @@ type Props struct {
 	After constructs.IDependable
 	// Database, when set, lets the function read its login and reach PostgreSQL;
 	// Function must then be in the VPC.
-	Database *Database
+	Database *grant.Database
 	// Writes, when set, lets the function put objects under one prefix of a bucket.
-	Writes *BucketPrefix
+	Writes *grant.BucketPrefix
 	// SendsEmailAs, when set, lets the function send email through SES as that
 	// verified identity.
 	SendsEmailAs string
-}
-
-// Database is what a consumer needs to log in: its own login's secret, the key
-// that encrypts it, and the database to reach on its port.
-type Database struct {
-	Login      awssecretsmanager.ISecret
-	SecretsKey awskms.IKey
-	Reach      awsec2.IConnectable
-	Port       int
-}
-
-// BucketPrefix is where a consumer writes, e.g. events/ of the archive bucket.
-type BucketPrefix struct {
-	Bucket awss3.IBucket
-	Prefix string
 }
 
 // New creates the consumer and returns its function. id is the function's
@@ -80,11 +58,8 @@ func New(scope constructs.Construct, id string, props Props) *gofunction.Functio
 	if props.After != nil {
 		fn.Function.Node().AddDependency(props.After)
 	}
-	if db := props.Database; db != nil {
-		// Said from the function's side, so the CDK keeps both halves of the rule (its
-		// egress, the database's ingress) in the function's stack.
-		grant.ReadSecret(fn.Function, db.Login, db.SecretsKey)
-		fn.Connections().AllowTo(db.Reach, awsec2.Port_Tcp(jsii.Number(db.Port)), jsii.String(*fn.Function.Node().Path()))
+	if props.Database != nil {
+		grant.ReachDatabase(fn.Function, *props.Database)
 	}
 	if props.SendsEmailAs != "" {
 		stack := awscdk.Stack_Of(scope)
@@ -95,11 +70,8 @@ func New(scope constructs.Construct, id string, props Props) *gofunction.Functio
 			})),
 		}))
 	}
-	if w := props.Writes; w != nil {
-		w.Bucket.GrantPut(fn.Function, jsii.String(w.Prefix+"*"))
-		checks.Suppress(fn.Function, "AwsSolutions-IAM5",
-			"Scoped by the CDK's grantPut to the "+w.Prefix+" prefix of its bucket: the function writes objects under it (s3:Abort* lets it abandon a failed upload); kms:ReEncrypt* and kms:GenerateDataKey* are the variants S3 calls to encrypt with the bucket's key, on that one key only.",
-			"Action::s3:Abort*", "/^Resource::.*\\/"+strings.ReplaceAll(w.Prefix, "/", "\\/")+"\\*$/", "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*")
+	if props.Writes != nil {
+		grant.PutUnder(fn.Function, *props.Writes)
 	}
 	return fn
 }

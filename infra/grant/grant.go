@@ -1,13 +1,21 @@
-// Package grant holds the grants the CDK cannot write for us without a dependency
-// cycle between stacks: each is said from the grantee's side only.
+// Package grant holds the grants that functions and the fleet need across stacks,
+// each said from the grantee's side only: the CDK's own grants on the stateful
+// stack's keys and secrets would add the grantee to that stack, a dependency cycle.
 package grant
 
 import (
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/checks"
 )
 
 // ReadSecret lets grantee, in a stack other than the stateful one, read secret and
@@ -27,4 +35,37 @@ func ReadSecret(grantee awsiam.IGrantable, secret awssecretsmanager.ISecret, key
 			"kms:ViaService": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("secretsmanager."), awscdk.Aws_REGION(), jsii.String(".amazonaws.com")}),
 		}},
 	}))
+}
+
+// Database is what a function needs to log in: its own login's secret, the key
+// that encrypts it, and the database to reach on its port.
+type Database struct {
+	Login      awssecretsmanager.ISecret
+	SecretsKey awskms.IKey
+	Reach      awsec2.IConnectable
+	Port       int
+}
+
+// ReachDatabase lets fn, in the VPC, read its login and connect to the database.
+// The rule is said from the function's side, so the CDK keeps both halves (its
+// egress, the database's ingress) in the function's stack and the stateful stack
+// never names it.
+func ReachDatabase(fn awslambda.Function, db Database) {
+	ReadSecret(fn, db.Login, db.SecretsKey)
+	fn.Connections().AllowTo(db.Reach, awsec2.Port_Tcp(jsii.Number(db.Port)), jsii.String(*fn.Node().Path()))
+}
+
+// BucketPrefix is where a function writes, e.g. events/ of the archive bucket.
+type BucketPrefix struct {
+	Bucket awss3.IBucket
+	Prefix string
+}
+
+// PutUnder lets fn put objects under the prefix (the CDK's grantPut, which also
+// lets it encrypt with the bucket's key), and records why cdk-nag's IAM5 may pass.
+func PutUnder(fn awslambda.Function, w BucketPrefix) {
+	w.Bucket.GrantPut(fn, jsii.String(w.Prefix+"*"))
+	checks.Suppress(fn, "AwsSolutions-IAM5",
+		"Scoped by the CDK's grantPut to the "+w.Prefix+" prefix of its bucket: the function writes objects under it (s3:Abort* lets it abandon a failed upload); kms:ReEncrypt* and kms:GenerateDataKey* are the variants S3 calls to encrypt with the bucket's key, on that one key only.",
+		"Action::s3:Abort*", "/^Resource::.*\\/"+strings.ReplaceAll(w.Prefix, "/", "\\/")+"\\*$/", "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*")
 }

@@ -4,13 +4,9 @@ import (
 	"encoding/json"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/scalable-web/infra/batch"
-	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/consumer"
 	"github.com/example/scalable-web/infra/database"
@@ -19,6 +15,7 @@ import (
 	"github.com/example/scalable-web/infra/messaging"
 	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
+	"github.com/example/scalable-web/infra/report"
 	"github.com/example/scalable-web/internal/envnames"
 	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/schema"
@@ -32,7 +29,7 @@ type Events struct {
 	Schema    awscdk.CustomResource
 	Messaging *messaging.Messaging
 	Consumers map[string]*gofunction.Function
-	Report    *batch.Batch
+	Report    *report.Report
 }
 
 // NewEvents creates the events stack on top of the stateful one.
@@ -55,14 +52,6 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		}
 		return p
 	}
-	// reachDatabase lets a function read one secret (its own login's; the migration's is
-	// the admin's) and reach PostgreSQL. The rule is said from the function's side,
-	// so the CDK keeps both halves (its egress, the database's ingress) in this
-	// stack and the stateful stack never names it.
-	reachDatabase := func(fn *gofunction.Function, secret awssecretsmanager.ISecret) {
-		grant.ReadSecret(fn.Function, secret, stateful.SecretsKey)
-		fn.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String(*fn.Function.Node().Path()))
-	}
 
 	// The schema first: a custom resource runs the migrations, and makes each
 	// component's user from its secret, whenever either changes; the consumers wait
@@ -79,7 +68,9 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		map[string]string{envnames.DBSecretARN: *db.Secret.SecretArn(), envnames.LoginSecrets: string(loginsJSON)}, true)
 	migrate.Timeout = 300
 	e.Migration = gofunction.New(stack, "Migration", migrate)
-	reachDatabase(e.Migration, db.Secret)
+	// The migration logs in as the admin, and reads every component's login to set
+	// its password.
+	grant.ReachDatabase(e.Migration.Function, grant.Database{Login: db.Secret, SecretsKey: stateful.SecretsKey, Reach: db.Connections(), Port: database.Port})
 	for _, role := range schema.Roles {
 		grant.ReadSecret(e.Migration.Function, db.Logins[role], stateful.SecretsKey)
 	}
@@ -111,7 +102,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	extras := map[string]func(*consumer.Props){
 		"analytics": func(p *consumer.Props) {
 			p.Function.Environment[envnames.EventsBucket] = *data.Events.BucketName()
-			p.Writes = &consumer.BucketPrefix{Bucket: data.Events, Prefix: "events/"}
+			p.Writes = &grant.BucketPrefix{Bucket: data.Events, Prefix: "events/"}
 			// The data key admits the archive's writer by its role's name.
 			p.Function.RoleName = dataWriterRole(stack, cfg, "analytics")
 		},
@@ -134,7 +125,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 			login := db.Logins[c.DatabaseRole]
 			props.Function.Environment[envnames.DBSecretARN] = *login.SecretArn()
 			props.Function.Environment[envnames.DBWriterHost] = *db.WriterEndpoint
-			props.Database = &consumer.Database{Login: login, SecretsKey: stateful.SecretsKey, Reach: db.Connections(), Port: database.Port}
+			props.Database = &grant.Database{Login: login, SecretsKey: stateful.SecretsKey, Reach: db.Connections(), Port: database.Port}
 		}
 		if extra, ok := extras[c.Name]; ok {
 			extra(&props)
@@ -142,29 +133,26 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		e.Consumers[c.Name] = consumer.New(stack, consumerID(c.Name), props)
 	}
 
-	report := db.Logins[schema.ReportRole]
+	login := db.Logins[schema.ReportRole]
 	reporter := function("./lambdas/dailyreport", "Reports the sales of the day before from a read replica",
-		map[string]string{envnames.DBSecretARN: *report.SecretArn(), envnames.DBReaderHost: db.ReaderName, envnames.ReportsBucket: *data.Reports.BucketName()}, true)
+		map[string]string{envnames.DBSecretARN: *login.SecretArn(), envnames.DBReaderHost: db.ReaderName, envnames.ReportsBucket: *data.Reports.BucketName()}, true)
 	reporter.RoleName = dataWriterRole(stack, cfg, "dailyreport")
-	e.Report = batch.New(stack, "DailyReport", batch.Props{
+	e.Report = report.New(stack, "DailyReport", report.Props{
 		Function:      reporter,
-		Schedule:      cfg.Batch.Schedule,
-		TimeZone:      cfg.Batch.TimeZone,
-		RetryAttempts: cfg.Batch.RetryAttempts,
-		ReportEmails:  cfg.Batch.ReportEmails,
+		Schedule:      cfg.Report.Schedule,
+		TimeZone:      cfg.Report.TimeZone,
+		RetryAttempts: cfg.Report.RetryAttempts,
+		Emails:        cfg.Report.Emails,
 		Key:           e.Messaging.TopicKey,
+		Database:      grant.Database{Login: login, SecretsKey: stateful.SecretsKey, Reach: db.Connections(), Port: database.Port},
+		Writes:        grant.BucketPrefix{Bucket: data.Reports, Prefix: "reports/"},
 	})
-	reachDatabase(e.Report.Function, report)
 	topic := stateful.Ops.Topic
 	ops.Notify(topic, e.Messaging.Alarms...)
 	ops.Notify(topic, e.Report.Alarms...)
 	for _, fn := range e.Functions() {
 		ops.Notify(topic, fn.Alarms...)
 	}
-	data.Reports.GrantPut(e.Report.Function.Function, jsii.String("reports/*"))
-	checks.Suppress(e.Report.Function.Function, "AwsSolutions-IAM5",
-		"Scoped by the CDK's grantPut to the reports/ prefix of the reports bucket (s3:Abort* lets it abandon a failed upload); kms:ReEncrypt* and kms:GenerateDataKey* are the variants S3 calls to encrypt with the data key, on that one key only.",
-		"Action::s3:Abort*", "/^Resource::.*\\/reports\\/\\*$/", "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*")
 	return e
 }
 

@@ -1,7 +1,8 @@
-// Package batch builds the scheduled daily report: an EventBridge Scheduler
+// Package report builds the scheduled daily report: an EventBridge Scheduler
 // schedule in a time zone, with retries and a dead-letter queue, invoking a Go
-// function that publishes its summary to an SNS topic of email subscribers.
-package batch
+// function that writes the report under a bucket prefix and publishes its summary
+// to an SNS topic of email subscribers.
+package report
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -18,10 +19,11 @@ import (
 
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/gofunction"
+	"github.com/example/scalable-web/infra/grant"
 	"github.com/example/scalable-web/internal/envnames"
 )
 
-// Props configure the job.
+// Props configure the report.
 type Props struct {
 	// Function is the job; the construct adds REPORTS_TOPIC_ARN and REPORT_TIME_ZONE.
 	Function gofunction.Props
@@ -29,13 +31,18 @@ type Props struct {
 	Schedule      string
 	TimeZone      string
 	RetryAttempts int
-	ReportEmails  []string
+	// Emails subscribe to the summary (each confirms by email).
+	Emails []string
 	// Key encrypts the reports topic and the dead-letter queue.
 	Key awskms.IKey
+	// Database is the function's login to a reader (replica) of the database.
+	Database grant.Database
+	// Writes is where the function puts the report.
+	Writes grant.BucketPrefix
 }
 
-// Batch is the scheduled job.
-type Batch struct {
+// Report is the schedule, its function and where the summary goes.
+type Report struct {
 	constructs.Construct
 	Function        *gofunction.Function
 	Schedule        awsscheduler.Schedule
@@ -44,17 +51,17 @@ type Batch struct {
 	Alarms          []awscloudwatch.Alarm
 }
 
-// New creates the job.
-func New(scope constructs.Construct, id string, props Props) *Batch {
+// New creates the report.
+func New(scope constructs.Construct, id string, props Props) *Report {
 	this := constructs.NewConstruct(scope, jsii.String(id))
-	b := &Batch{Construct: this}
+	b := &Report{Construct: this}
 
 	b.ReportsTopic = awssns.NewTopic(this, jsii.String("ReportsTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("Daily sales report"),
 		MasterKey:   props.Key,
 		EnforceSSL:  jsii.Bool(true),
 	})
-	for _, email := range props.ReportEmails {
+	for _, email := range props.Emails {
 		b.ReportsTopic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(email), nil))
 	}
 
@@ -82,6 +89,8 @@ func New(scope constructs.Construct, id string, props Props) *Batch {
 	checks.Suppress(b.Function.Function, "AwsSolutions-IAM5",
 		"kms:GenerateDataKey* comes from the CDK's grantPublish on the encrypted reports topic and its dead-letter queue (kms:ReEncrypt* too): the variants SNS and SQS may call, on that one key only.",
 		"Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
+	grant.ReachDatabase(b.Function.Function, props.Database)
+	grant.PutUnder(b.Function.Function, props.Writes)
 
 	role := awsiam.NewRole(this, jsii.String("SchedulerRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), nil),
