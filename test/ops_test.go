@@ -3,6 +3,7 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ import (
 // in the stateful stack, a Fn::GetStackOutput of that Ref everywhere else.
 func isOpsTopic(s *synthesis, stack string, action any) bool {
 	stateful := *s.stacks.Stateful.StackName()
-	topic := *s.stacks.Stateful.Stack.GetLogicalId(s.stacks.Stateful.Ops.Topic.Node().DefaultChild().(awscdk.CfnElement))
+	topic := *s.stacks.Stateful.Stack.GetLogicalId(s.stacks.Stateful.AlarmTopic.Topic.Node().DefaultChild().(awscdk.CfnElement))
 	got := fmt.Sprint(action)
 	if stack == stateful {
 		return got == fmt.Sprint(map[string]any{"Ref": topic})
@@ -57,7 +58,7 @@ func TestEveryAlarmNotifiesTheOpsTopic(t *testing.T) {
 
 func TestOpsTopicCanReceiveFromAlarmsAndAutoScaling(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s *synthesis, stack string) {
-		keyID := *s.stacks.Stateful.Stack.GetLogicalId(s.stacks.Stateful.Ops.Key.Node().DefaultChild().(awscdk.CfnElement))
+		keyID := *s.stacks.Stateful.Stack.GetLogicalId(s.stacks.Stateful.AlarmTopic.Key.Node().DefaultChild().(awscdk.CfnElement))
 		key := props(s.templates[stack]["Resources"].(map[string]any)[keyID].(map[string]any))
 		if key["EnableKeyRotation"] != true {
 			t.Error("the ops topic key does not rotate")
@@ -68,7 +69,7 @@ func TestOpsTopicCanReceiveFromAlarmsAndAutoScaling(t *testing.T) {
 				t.Errorf("ops key policy lacks %s: CloudWatch alarms and Auto Scaling could not publish to the encrypted topic", want)
 			}
 		}
-		topicID := *s.stacks.Stateful.Stack.GetLogicalId(s.stacks.Stateful.Ops.Topic.Node().DefaultChild().(awscdk.CfnElement))
+		topicID := *s.stacks.Stateful.Stack.GetLogicalId(s.stacks.Stateful.AlarmTopic.Topic.Node().DefaultChild().(awscdk.CfnElement))
 		topic := props(s.templates[stack]["Resources"].(map[string]any)[topicID].(map[string]any))
 		if fmt.Sprint(topic["KmsMasterKeyId"]) != fmt.Sprintf("map[Fn::GetAtt:[%s Arn]]", keyID) {
 			t.Errorf("ops topic key %v, want %s", topic["KmsMasterKeyId"], keyID)
@@ -295,4 +296,20 @@ func TestTracingFollowsConfig(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestAlarmsHaveOneIDScheme: every tier makes its alarms through alarms.New, whose
+// construct IDs end in "Alarm" (PrimaryCpuAlarm, ErrorsAlarm, …).
+func TestAlarmsHaveOneIDScheme(t *testing.T) {
+	scheme := regexp.MustCompile(`[A-Za-z0-9]+Alarm[0-9A-F]{8}$`)
+	for _, stage := range config.StageNames() {
+		s := synthesize(t, stage)
+		for stack := range s.templates {
+			for id := range s.resources(stack, "AWS::CloudWatch::Alarm") {
+				if !scheme.MatchString(id) {
+					t.Errorf("%s: alarm %s: want its construct ID to end in Alarm (alarms.New)", stack, id)
+				}
+			}
+		}
+	}
 }

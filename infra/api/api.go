@@ -20,6 +20,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/internal/shopapi"
@@ -162,13 +163,8 @@ func (a *API) addAlarms(props Props) {
 	a.alarm("Latency", latency, float64(props.LatencyAlarmMillis), fmt.Sprintf("p99 latency of the API above %d ms for 15 minutes", props.LatencyAlarmMillis))
 }
 
-func (a *API) alarm(id string, metric awscloudwatch.IMetric, threshold float64, description string) awscloudwatch.Alarm {
-	alarm := awscloudwatch.NewAlarm(a.Construct, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
-		Metric: metric, Threshold: jsii.Number(threshold), EvaluationPeriods: jsii.Number(3),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		AlarmDescription:   jsii.String(description),
-	})
+func (a *API) alarm(what string, metric awscloudwatch.IMetric, threshold float64, description string) awscloudwatch.Alarm {
+	alarm := alarms.New(a.Construct, what, alarms.Props{Metric: metric, Threshold: threshold, Description: description})
 	a.Alarms = append(a.Alarms, alarm)
 	return alarm
 }

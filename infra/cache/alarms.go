@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/alarms"
 )
 
 // addAlarms watches every node and alarms on the worst of them, so an alarm keeps
@@ -37,11 +39,5 @@ func (c *Cache) alarm(id, metric, statistic string, threshold float64, descripti
 		Label:        jsii.String(metric + " (worst node)"),
 		Period:       awscdk.Duration_Minutes(jsii.Number(5)),
 	})
-	c.Alarms = append(c.Alarms, worst.CreateAlarm(c.Construct, jsii.String("Alarm"+id), &awscloudwatch.CreateAlarmOptions{
-		Threshold:          jsii.Number(threshold),
-		EvaluationPeriods:  jsii.Number(3),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		AlarmDescription:   jsii.String(description),
-	}))
+	c.Alarms = append(c.Alarms, alarms.New(c.Construct, id, alarms.Props{Metric: worst, Threshold: threshold, Description: description}))
 }

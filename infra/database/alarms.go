@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/alarms"
 )
 
 // PostgreSQL on RDS allows about one connection per 9.1 MiB of instance memory.
@@ -29,16 +31,16 @@ func (d *Database) addAlarms(props Props) {
 	for _, w := range instances {
 		name, instance := w.name, w.instance
 		d.alarm(name+"Cpu", instance.Metric(jsii.String("CPUUtilization"), nil), 80,
-			awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, name+": CPU above 80% for 15 minutes")
+			false, name+": CPU above 80% for 15 minutes")
 		d.alarm(name+"FreeStorage", instance.Metric(jsii.String("FreeStorageSpace"), nil), float64(props.AllocatedStorageGiB)*(1<<30)/10,
-			awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, name+": less than 10% of the allocated storage free (autoscaling should have grown it)")
+			true, name+": less than 10% of the allocated storage free (autoscaling should have grown it)")
 		d.alarm(name+"FreeMemory", instance.Metric(jsii.String("FreeableMemory"), nil), memory/10,
-			awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, name+": less than 10% of memory freeable")
+			true, name+": less than 10% of memory freeable")
 		d.alarm(name+"Connections", instance.Metric(jsii.String("DatabaseConnections"), nil), 0.8*memory/bytesPerConnection,
-			awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, name+": above 80% of max_connections")
+			false, name+": above 80% of max_connections")
 		if name != "Primary" {
 			d.alarm(name+"Lag", instance.Metric(jsii.String("ReplicaLag"), nil), float64(props.ReplicaLagAlarmSeconds),
-				awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+				false,
 				fmt.Sprintf("%s: more than %ds behind the primary; the service reads from the primary instead", name, props.ReplicaLagAlarmSeconds))
 		}
 	}
@@ -47,16 +49,9 @@ func (d *Database) addAlarms(props Props) {
 // alarm fires when metric, averaged over 5 minutes, crosses threshold in 3
 // consecutive periods. Missing data is not breaching: an instance being replaced
 // reports nothing for a while.
-func (d *Database) alarm(id string, metric awscloudwatch.Metric, threshold float64, op awscloudwatch.ComparisonOperator, description string) {
-	alarm := metric.With(&awscloudwatch.MetricOptions{
-		Period:    awscdk.Duration_Minutes(jsii.Number(5)),
-		Statistic: jsii.String("Average"),
-	}).CreateAlarm(d.Construct, jsii.String("Alarm"+id), &awscloudwatch.CreateAlarmOptions{
-		Threshold:          jsii.Number(threshold),
-		EvaluationPeriods:  jsii.Number(3),
-		ComparisonOperator: op,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		AlarmDescription:   jsii.String(description),
-	})
-	d.Alarms = append(d.Alarms, alarm)
+func (d *Database) alarm(what string, metric awscloudwatch.Metric, threshold float64, below bool, description string) {
+	d.Alarms = append(d.Alarms, alarms.New(d.Construct, what, alarms.Props{
+		Metric:    metric.With(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Average")}),
+		Threshold: threshold, Below: below, Description: description,
+	}))
 }

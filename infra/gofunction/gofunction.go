@@ -20,6 +20,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/gobuild"
 	"github.com/example/scalable-web/infra/logs"
@@ -177,21 +178,10 @@ func (f *Function) addAlarms(props Props) {
 		description = props.Description + ": errors in %d five-minute periods in a row"
 		description = fmt.Sprintf(description, periods)
 	}
-	five := awscdk.Duration_Minutes(jsii.Number(5))
-	sum := &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}
+	sum := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")}
 	f.Alarms = append(f.Alarms,
-		f.Function.MetricErrors(sum).CreateAlarm(f.Construct, jsii.String("ErrorsAlarm"), &awscloudwatch.CreateAlarmOptions{
-			Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(periods),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			// No invocations, no data: nothing is failing.
-			TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
-			AlarmDescription: jsii.String(description),
-		}),
-		f.Function.MetricThrottles(sum).CreateAlarm(f.Construct, jsii.String("ThrottlesAlarm"), &awscloudwatch.CreateAlarmOptions{
-			Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-			AlarmDescription:   jsii.String(props.Description + ": throttled, the account's Lambda concurrency is exhausted"),
-		}),
+		alarms.New(f.Construct, "Errors", alarms.Props{Metric: f.Function.MetricErrors(sum), Threshold: 0, Periods: periods, Description: description}),
+		alarms.New(f.Construct, "Throttles", alarms.Props{Metric: f.Function.MetricThrottles(sum), Threshold: 0, Periods: 1,
+			Description: props.Description + ": throttled, the account's Lambda concurrency is exhausted"}),
 	)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/removal"
 )
@@ -108,16 +109,12 @@ func New(scope constructs.Construct, id string, props Props) *Messaging {
 		}))
 		m.Queues[sub.Name], m.DeadLetterQueues[sub.Name], m.SubscriptionDeadLetterQueues[sub.Name] = queue, dlq, undelivered
 
-		m.alarmOnAnyMessage(scope, "DeadLetterQueueAlarm", dlq, sub.Name+": messages failed "+fmt.Sprint(props.MaxReceiveCount)+" times and wait in the dead-letter queue; see the README on redriving")
-		m.alarmOnAnyMessage(scope, "SubscriptionDeadLetterQueueAlarm", undelivered, sub.Name+": SNS could not deliver messages to the queue (policy or key?)")
-		m.Alarms = append(m.Alarms, queue.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{
-			Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum"),
-		}).CreateAlarm(scope, jsii.String("OldestMessageAlarm"), &awscloudwatch.CreateAlarmOptions{
-			Threshold:          jsii.Number(props.OldestMessageAlarmSeconds),
-			EvaluationPeriods:  jsii.Number(5),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-			AlarmDescription:   jsii.String(fmt.Sprintf("%s: the oldest message has waited over %d s for 5 minutes: the consumer is failing or too slow", sub.Name, props.OldestMessageAlarmSeconds)),
+		m.alarmOnAnyMessage(scope, "DeadLetterQueue", dlq, sub.Name+": messages failed "+fmt.Sprint(props.MaxReceiveCount)+" times and wait in the dead-letter queue; see the README on redriving")
+		m.alarmOnAnyMessage(scope, "SubscriptionDeadLetterQueue", undelivered, sub.Name+": SNS could not deliver messages to the queue (policy or key?)")
+		m.Alarms = append(m.Alarms, alarms.New(scope, "OldestMessage", alarms.Props{
+			Metric:    queue.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum")}),
+			Threshold: float64(props.OldestMessageAlarmSeconds), Periods: 5,
+			Description: fmt.Sprintf("%s: the oldest message has waited over %d s for 5 minutes: the consumer is failing or too slow", sub.Name, props.OldestMessageAlarmSeconds),
 		}))
 	}
 	return m
@@ -140,15 +137,10 @@ func (m *Messaging) queue(scope constructs.Construct, id string, retentionDays, 
 }
 
 // alarmOnAnyMessage fires as soon as a dead-letter queue holds a message.
-func (m *Messaging) alarmOnAnyMessage(scope constructs.Construct, id string, queue awssqs.Queue, description string) {
-	m.Alarms = append(m.Alarms, queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-		Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum"),
-	}).CreateAlarm(scope, jsii.String(id), &awscloudwatch.CreateAlarmOptions{
-		Threshold:          jsii.Number(0),
-		EvaluationPeriods:  jsii.Number(1),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		AlarmDescription:   jsii.String(description),
+func (m *Messaging) alarmOnAnyMessage(scope constructs.Construct, what string, queue awssqs.Queue, description string) {
+	m.Alarms = append(m.Alarms, alarms.New(scope, what, alarms.Props{
+		Metric:    queue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum")}),
+		Threshold: 0, Periods: 1, Description: description,
 	}))
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/gofunction"
 	"github.com/example/scalable-web/infra/grant"
@@ -113,15 +114,10 @@ func New(scope constructs.Construct, id string, props Props) *Report {
 		"The CDK grants lambda:InvokeFunction on the report function and on <function ARN>:* (its versions and aliases), nothing else.",
 		"/^Resource::<.*Function.*\\.Arn>:\\*$/")
 
-	b.Alarms = append(b.Alarms,
-		b.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-			Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum"),
-		}).CreateAlarm(this, jsii.String("DeadLetterQueueAlarm"), &awscloudwatch.CreateAlarmOptions{
-			Threshold: jsii.Number(0), EvaluationPeriods: jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-			AlarmDescription:   jsii.String("The daily report did not run: the scheduler could not invoke it, or it failed every retry (the message says which day)"),
-		}),
-	)
+	b.Alarms = append(b.Alarms, alarms.New(this, "DeadLetterQueue", alarms.Props{
+		Metric:    b.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Maximum")}),
+		Threshold: 0, Periods: 1,
+		Description: "The daily report did not run: the scheduler could not invoke it, or it failed every retry (the message says which day)",
+	}))
 	return b
 }

@@ -5,9 +5,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/api"
 	"github.com/example/scalable-web/infra/config"
-	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 )
 
@@ -38,7 +38,7 @@ func NewAPI(scope constructs.Construct, id string, cfg config.Config, stateful *
 		RemovalPolicy:      removal.Policy(cfg.RemovalPolicy),
 		LogsKey:            stateful.LogsKey,
 	})
-	ops.Notify(stateful.Ops.Topic, httpAPI.Alarms...)
+	alarms.Notify(stateful.AlarmTopic.Topic, httpAPI.Alarms...)
 	output(stack, "ApiUrl", httpAPI.HTTPAPI.ApiEndpoint(), "The API's endpoint (CloudFront will sit in front of it)")
 	return &API{Stack: stack, API: httpAPI}
 }

@@ -7,13 +7,13 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/consumer"
 	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/gofunction"
 	"github.com/example/scalable-web/infra/grant"
 	"github.com/example/scalable-web/infra/messaging"
-	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/report"
 	"github.com/example/scalable-web/internal/envnames"
@@ -147,11 +147,11 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		Database:      grant.Database{Login: login, SecretsKey: stateful.SecretsKey, Reach: db.Connections(), Port: database.Port},
 		Writes:        grant.BucketPrefix{Bucket: data.Reports, Prefix: "reports/"},
 	})
-	topic := stateful.Ops.Topic
-	ops.Notify(topic, e.Messaging.Alarms...)
-	ops.Notify(topic, e.Report.Alarms...)
+	topic := stateful.AlarmTopic.Topic
+	alarms.Notify(topic, e.Messaging.Alarms...)
+	alarms.Notify(topic, e.Report.Alarms...)
 	for _, fn := range e.Functions() {
-		ops.Notify(topic, fn.Alarms...)
+		alarms.Notify(topic, fn.Alarms...)
 	}
 	return e
 }

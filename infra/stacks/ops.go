@@ -9,9 +9,10 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/dashboard"
 	"github.com/example/scalable-web/infra/edge"
-	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/orderevents"
 )
@@ -34,18 +35,18 @@ func NewOps(scope constructs.Construct, id string, cfg config.Config, s *Stacks)
 	stack.AddStackDependency(s.Events.Stack, jsii.String("charts the queues and functions"))
 	stack.AddStackDependency(s.CDN.Stack, jsii.String("charts the distribution"))
 	o := &Ops{Stack: stack}
-	o.ShopDown = ops.NewShopDown(stack, "ShopDown", cfg.Prefix+"-shop-down", []awscloudwatch.IAlarm{
+	o.ShopDown = alarms.NewShopDown(stack, "ShopDown", cfg.Prefix+"-shop-down", []awscloudwatch.IAlarm{
 		s.API.API.ServerErrors, s.Web.Web.LoadBalancer5xx, s.Web.Web.NoHealthyHosts,
 	})
-	ops.Notify(s.Stateful.Ops.Topic, o.ShopDown)
-	o.Dashboard = ops.NewDashboard(stack, "Dashboard", cfg.Prefix, dashboardRows(cfg, s))
+	alarms.Notify(s.Stateful.AlarmTopic.Topic, o.ShopDown)
+	o.Dashboard = dashboard.New(stack, "Dashboard", cfg.Prefix, dashboardRows(cfg, s))
 	return o
 }
 
 // businessRow charts what the shop does, from the business metrics the service
 // and the functions record (internal/emf): orders, the cache's hit ratio as the
 // service sees it, the outbox, the consumers' work, and the daily report's sales.
-func businessRow(cfg config.Config, s *Stacks) ops.Row {
+func businessRow(cfg config.Config, s *Stacks) dashboard.Row {
 	five, day := awscdk.Duration_Minutes(jsii.Number(5)), awscdk.Duration_Days(jsii.Number(1))
 	service := s.Web.Web.BusinessMetric
 	metric := func(producer, name string, period awscdk.Duration) awscloudwatch.Metric {
@@ -67,7 +68,7 @@ func businessRow(cfg config.Config, s *Stacks) ops.Row {
 		processed = append(processed, metric(name, emf.MessagesProcessed, five))
 		failed = append(failed, metric(name, emf.MessagesFailed, five))
 	}
-	return ops.Row{Title: "The shop: business metrics", Graphs: []ops.Graph{
+	return dashboard.Row{Title: "The shop: business metrics", Graphs: []dashboard.Graph{
 		{Title: "Orders placed", Metrics: []awscloudwatch.IMetric{service(emf.OrdersPlaced, five, "Sum")}},
 		{Title: "Cache hit ratio (%)", Metrics: []awscloudwatch.IMetric{hitRatio}},
 		{Title: "Outbox: events waiting / oldest (s) / parked", Metrics: []awscloudwatch.IMetric{
@@ -81,7 +82,7 @@ func businessRow(cfg config.Config, s *Stacks) ops.Row {
 
 // dashboardRows are the golden signals of every tier, in the order a request
 // meets them: edge, API, load balancer and fleet, data, then the asynchronous work.
-func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
+func dashboardRows(cfg config.Config, s *Stacks) []dashboard.Row {
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	stat := func(statistic string) *awscloudwatch.MetricOptions {
 		return &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String(statistic)}
@@ -100,21 +101,21 @@ func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
 	group := map[string]*string{"AutoScalingGroupName": fleet.AutoScalingGroupName()}
 	db, kv := s.Stateful.Database, s.Stateful.Cache
 
-	rows := []ops.Row{
+	rows := []dashboard.Row{
 		businessRow(cfg, s),
-		{Title: "CloudFront and WAF", Graphs: []ops.Graph{
+		{Title: "CloudFront and WAF", Graphs: []dashboard.Graph{
 			{Title: "Requests", Metrics: []awscloudwatch.IMetric{global("AWS/CloudFront", "Requests", "Sum", cdn)}},
 			{Title: "Error rates (%)", Metrics: []awscloudwatch.IMetric{
 				global("AWS/CloudFront", "4xxErrorRate", "Average", cdn), global("AWS/CloudFront", "5xxErrorRate", "Average", cdn)}},
 			{Title: "WAF allowed and blocked", Metrics: []awscloudwatch.IMetric{
 				global("AWS/WAFV2", "AllowedRequests", "Sum", acl), global("AWS/WAFV2", "BlockedRequests", "Sum", acl)}},
 		}},
-		{Title: "API Gateway", Graphs: []ops.Graph{
+		{Title: "API Gateway", Graphs: []dashboard.Graph{
 			{Title: "Requests", Metrics: []awscloudwatch.IMetric{api.MetricCount(stat("Sum"))}},
 			{Title: "Latency p50 / p99 (ms)", Metrics: []awscloudwatch.IMetric{api.MetricLatency(stat("p50")), api.MetricLatency(stat("p99"))}},
 			{Title: "4xx (throttled requests are 429s) / 5xx", Metrics: []awscloudwatch.IMetric{api.MetricClientError(stat("Sum")), api.MetricServerError(stat("Sum"))}},
 		}},
-		{Title: "Load balancer and fleet", Graphs: []ops.Graph{
+		{Title: "Load balancer and fleet", Graphs: []dashboard.Graph{
 			{Title: "Requests / p99 response time (s)", Metrics: []awscloudwatch.IMetric{lb.RequestCount(stat("Sum")), lb.TargetResponseTime(stat("p99"))}},
 			{Title: "5xx: load balancer / targets", Metrics: []awscloudwatch.IMetric{
 				lb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, stat("Sum")), lb.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, stat("Sum"))}},
@@ -139,12 +140,12 @@ func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
 			lag = append(lag, in.Metric(jsii.String("ReplicaLag"), stat("Maximum")))
 		}
 	}
-	data := []ops.Graph{{Title: "CPU (%)", Metrics: cpu}, {Title: "Connections", Metrics: conns}, {Title: "Free storage (bytes)", Metrics: storage}}
+	data := []dashboard.Graph{{Title: "CPU (%)", Metrics: cpu}, {Title: "Connections", Metrics: conns}, {Title: "Free storage (bytes)", Metrics: storage}}
 	if len(lag) > 0 {
-		data = append(data, ops.Graph{Title: "Replica lag (s)", Metrics: lag})
+		data = append(data, dashboard.Graph{Title: "Replica lag (s)", Metrics: lag})
 	}
-	rows = append(rows, ops.Row{Title: "PostgreSQL: the primary and each replica", Graphs: data})
-	rows = append(rows, ops.Row{Title: "Valkey: each node", Graphs: []ops.Graph{
+	rows = append(rows, dashboard.Row{Title: "PostgreSQL: the primary and each replica", Graphs: data})
+	rows = append(rows, dashboard.Row{Title: "Valkey: each node", Graphs: []dashboard.Graph{
 		{Title: "Hit ratio (%)", Metrics: kv.NodeMetrics("CacheHitRate", "Average")},
 		{Title: "Evictions", Metrics: kv.NodeMetrics("Evictions", "Sum")},
 		{Title: "Engine CPU (%)", Metrics: kv.NodeMetrics("EngineCPUUtilization", "Average")},
@@ -160,7 +161,7 @@ func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
 		}
 	}
 	depth = append(depth, s.Events.Report.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(stat("Maximum")))
-	rows = append(rows, ops.Row{Title: "Order events: each queue and its DLQs", Graphs: []ops.Graph{
+	rows = append(rows, dashboard.Row{Title: "Order events: each queue and its DLQs", Graphs: []dashboard.Graph{
 		{Title: "Messages waiting", Metrics: depth}, {Title: "Age of the oldest message (s)", Metrics: age},
 	}})
 
@@ -180,7 +181,7 @@ func dashboardRows(cfg config.Config, s *Stacks) []ops.Row {
 		Label:        jsii.String("daily report: successful runs per day (0 = no report that day)"),
 		Period:       awscdk.Duration_Days(jsii.Number(1)),
 	})
-	rows = append(rows, ops.Row{Title: "Lambda functions and the daily report", Graphs: []ops.Graph{
+	rows = append(rows, dashboard.Row{Title: "Lambda functions and the daily report", Graphs: []dashboard.Graph{
 		{Title: "Invocations", Metrics: invocations}, {Title: "Errors", Metrics: errors},
 		{Title: "Throttles", Metrics: throttles}, {Title: "Duration p99 (ms)", Metrics: duration},
 		{Title: "Daily report: last successes", Metrics: []awscloudwatch.IMetric{succeeded}},

@@ -7,13 +7,13 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/cache"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/infra/network"
-	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/storage"
 	"github.com/example/scalable-web/internal/schema"
@@ -38,10 +38,10 @@ type Stateful struct {
 	LogsKey awskms.Key
 	// SecretsKey encrypts the stage's secrets; read one with grant.ReadSecret.
 	SecretsKey awskms.Key
-	// Ops is the topic every alarm of the stage notifies. It lives here, in the
-	// stack every other one depends on, and its email subscriptions are state:
-	// recreating the topic would make everyone confirm again.
-	Ops *ops.Topic
+	// AlarmTopic is the ops topic every alarm of the stage notifies. It lives
+	// here, in the stack every other one depends on, and its email subscriptions
+	// are state: recreating the topic would make everyone confirm again.
+	AlarmTopic *alarms.Topic
 }
 
 // NewStateful creates the stateful stack.
@@ -132,11 +132,11 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 
 	origin := edge.NewOriginSecret(stack, "EdgeOriginSecret", secretsKey, removal.Keep(policy))
 
-	alerts := ops.NewTopic(stack, "Ops", ops.TopicProps{
+	alerts := alarms.NewTopic(stack, "Ops", alarms.TopicProps{
 		Emails: cfg.Ops.AlarmEmails, HTTPSEndpoints: cfg.Ops.AlarmHTTPSEndpoints, RemovalPolicy: policy,
 	})
-	ops.Notify(alerts.Topic, data.Alarms...)
-	ops.Notify(alerts.Topic, kv.Alarms...)
+	alarms.Notify(alerts.Topic, data.Alarms...)
+	alarms.Notify(alerts.Topic, kv.Alarms...)
 
 	output(stack, "DatabaseWriterEndpoint", data.WriterEndpoint, "Host name of the PostgreSQL primary: writes and read-your-own-write")
 	output(stack, "DatabaseReaderName", jsii.String(data.ReaderName), "Host name that spreads reads over the replicas (the primary when there are none)")
@@ -147,7 +147,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 	output(stack, "OriginSecretArn", origin.SecretArn(), "The value CloudFront sends the API in "+shopapi.OriginHeader+" (make rotate-origin-secret)")
 	output(stack, "OpsTopicArn", alerts.Topic.TopicArn(), "The topic every alarm notifies: subscribe on-call here (config: Ops)")
 
-	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Origin: origin, LogsKey: logsKey, SecretsKey: secretsKey, Ops: alerts}
+	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Origin: origin, LogsKey: logsKey, SecretsKey: secretsKey, AlarmTopic: alerts}
 }
 
 // dataWriters are the functions of the events stack that write customer data.

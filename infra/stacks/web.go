@@ -8,12 +8,12 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/cache"
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/grant"
-	"github.com/example/scalable-web/infra/ops"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/web"
 	"github.com/example/scalable-web/internal/envnames"
@@ -66,7 +66,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 		LogRetentionDays:        w.LogRetentionDays,
 		RemovalPolicy:           removal.Policy(cfg.RemovalPolicy),
 		LogsKey:                 stateful.LogsKey,
-		Notifications:           stateful.Ops.Topic,
+		Notifications:           stateful.AlarmTopic.Topic,
 	})
 	// Said from the fleet's side, so both halves of each rule live in this stack.
 	fleet.Connections().AllowTo(db.Connections(), awsec2.Port_Tcp(jsii.Number(database.Port)), jsii.String("the service fleet"))
@@ -79,7 +79,7 @@ func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 		"kms:GenerateDataKey* comes from the CDK's grantPublish on the encrypted order-event topic: the GenerateDataKey variants SNS may call, on that one key only.",
 		"Action::kms:GenerateDataKey*")
 
-	ops.Notify(stateful.Ops.Topic, fleet.Alarms...)
+	alarms.Notify(stateful.AlarmTopic.Topic, fleet.Alarms...)
 
 	output(stack, "LoadBalancerDnsName", fleet.LoadBalancer.LoadBalancerDnsName(), "Internal DNS name of the load balancer (reachable from inside the VPC)")
 	return &Web{Stack: stack, Web: fleet}

@@ -8,6 +8,7 @@ import (
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/internal/emf"
 )
@@ -28,13 +29,10 @@ func (w *Web) addAlarms(props Props) {
 		float64(props.P99LatencyAlarmMillis)/1000, 3, fmt.Sprintf("p99 response time of the service above %d ms for 15 minutes", props.P99LatencyAlarmMillis))
 	w.alarm("UnhealthyHosts", tg.UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(1)), Statistic: jsii.String("Maximum")}), 0, 5,
 		"A target failed its health checks for 5 minutes")
-	w.NoHealthyHosts = awscloudwatch.NewAlarm(w.Construct, jsii.String("NoHealthyHostsAlarm"), &awscloudwatch.AlarmProps{
-		Metric:             w.HealthyHosts(awscdk.Duration_Minutes(jsii.Number(1)), "Minimum"),
-		Threshold:          jsii.Number(1),
-		EvaluationPeriods:  jsii.Number(2),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
-		AlarmDescription:   jsii.String("No healthy instance behind the load balancer for 2 minutes: every request fails"),
+	w.NoHealthyHosts = alarms.New(w.Construct, "NoHealthyHosts", alarms.Props{
+		Metric:    w.HealthyHosts(awscdk.Duration_Minutes(jsii.Number(1)), "Minimum"),
+		Threshold: 1, Below: true, Periods: 2, MissingBreaches: true,
+		Description: "No healthy instance behind the load balancer for 2 minutes: every request fails",
 	})
 	w.Alarms = append(w.Alarms, w.NoHealthyHosts)
 	// The relay publishes within a second when SNS answers; an event that has
@@ -88,15 +86,8 @@ func (w *Web) InService(period awscdk.Duration, statistic string) awscloudwatch.
 	})
 }
 
-func (w *Web) alarm(id string, metric awscloudwatch.IMetric, threshold float64, periods int, description string) awscloudwatch.Alarm {
-	alarm := awscloudwatch.NewAlarm(w.Construct, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
-		Metric:             metric,
-		Threshold:          jsii.Number(threshold),
-		EvaluationPeriods:  jsii.Number(periods),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		AlarmDescription:   jsii.String(description),
-	})
+func (w *Web) alarm(what string, metric awscloudwatch.IMetric, threshold float64, periods int, description string) awscloudwatch.Alarm {
+	alarm := alarms.New(w.Construct, what, alarms.Props{Metric: metric, Threshold: threshold, Periods: periods, Description: description})
 	w.Alarms = append(w.Alarms, alarm)
 	return alarm
 }

@@ -1,4 +1,7 @@
-package ops
+// Package dashboard lays out the stage's dashboard: each tier exports its Row (a
+// title and its graphs) and the ops stack stacks them in the order a request
+// travels.
+package dashboard
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -18,9 +21,9 @@ type Row struct {
 	Graphs []Graph
 }
 
-// NewDashboard creates a dashboard with one row per tier, top to bottom in the
+// New creates a dashboard with one row per tier, top to bottom in the
 // order a request travels, each row headed by its title.
-func NewDashboard(scope constructs.Construct, id, name string, rows []Row) awscloudwatch.Dashboard {
+func New(scope constructs.Construct, id, name string, rows []Row) awscloudwatch.Dashboard {
 	d := awscloudwatch.NewDashboard(scope, jsii.String(id), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(name),
 	})

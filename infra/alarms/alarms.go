@@ -1,6 +1,8 @@
-// Package ops builds what tells people the shop is in trouble: the ops topic that
-// every alarm notifies, its subscriptions, and the composite "shop is down" alarm.
-package ops
+// Package alarms builds what tells people the shop is in trouble, one way for every
+// tier: New makes a metric alarm with the house defaults and the one ID scheme
+// (<What>Alarm); the ops topic that every alarm notifies, its subscriptions; Notify;
+// and the composite "shop is down" alarm.
+package alarms
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -15,6 +17,51 @@ import (
 
 	"github.com/example/scalable-web/infra/removal"
 )
+
+// Props describe one metric alarm; the zero values are the house defaults.
+type Props struct {
+	// Metric is what is watched, with its period and statistic.
+	Metric awscloudwatch.IMetric
+	// Threshold the metric must pass: rise above, or fall below with Below.
+	Threshold float64
+	Below     bool
+	// Periods in a row past the threshold before the alarm fires (default 3: one
+	// bad period is noise).
+	Periods int
+	// MissingBreaches treats no data as breaching, for a metric whose silence
+	// means nothing is serving (healthy hosts). By default no data is not
+	// breaching: an instance being replaced, or a function not invoked, reports
+	// nothing and is not failing.
+	MissingBreaches bool
+	// Description is what the on-call reads: what it means and where to look.
+	Description string
+}
+
+// defaultPeriods is how many periods in a row fire an alarm unless Props say.
+const defaultPeriods = 3
+
+// New creates the alarm "<what>Alarm" in scope, the one construct ID scheme of
+// every tier's alarms. The stacks send the alarms to the ops topic (Notify).
+func New(scope constructs.Construct, what string, p Props) awscloudwatch.Alarm {
+	periods, op, missing := p.Periods, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, awscloudwatch.TreatMissingData_NOT_BREACHING
+	if periods == 0 {
+		periods = defaultPeriods
+	}
+	if p.Below {
+		op = awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
+	}
+	if p.MissingBreaches {
+		missing = awscloudwatch.TreatMissingData_BREACHING
+	}
+	return awscloudwatch.NewAlarm(scope, jsii.String(what+"Alarm"), &awscloudwatch.AlarmProps{
+		Metric:             p.Metric,
+		Threshold:          jsii.Number(p.Threshold),
+		EvaluationPeriods:  jsii.Number(periods),
+		ComparisonOperator: op,
+		TreatMissingData:   missing,
+		AlarmDescription:   jsii.String(p.Description),
+	})
+}
 
 // TopicProps configure the ops topic.
 type TopicProps struct {
