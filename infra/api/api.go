@@ -22,6 +22,7 @@ import (
 
 	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/dashboard"
 	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/internal/shopapi"
 )
@@ -167,4 +168,14 @@ func (a *API) alarm(what string, metric awscloudwatch.IMetric, threshold float64
 	alarm := alarms.New(a.Construct, what, alarms.Props{Metric: metric, Threshold: threshold, Description: description})
 	a.Alarms = append(a.Alarms, alarm)
 	return alarm
+}
+
+// DashboardRow charts the API's requests, latency and errors.
+func (a *API) DashboardRow() dashboard.Row {
+	api, stat := a.HTTPAPI, dashboard.Stat
+	return dashboard.Row{Title: "API Gateway", Graphs: []dashboard.Graph{
+		{Title: "Requests", Metrics: []awscloudwatch.IMetric{api.MetricCount(stat("Sum"))}},
+		{Title: "Latency p50 / p99 (ms)", Metrics: []awscloudwatch.IMetric{api.MetricLatency(stat("p50")), api.MetricLatency(stat("p99"))}},
+		{Title: "4xx (throttled requests are 429s) / 5xx", Metrics: []awscloudwatch.IMetric{api.MetricClientError(stat("Sum")), api.MetricServerError(stat("Sum"))}},
+	}}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/scalable-web/infra/alarms"
+	"github.com/example/scalable-web/infra/dashboard"
 )
 
 // addAlarms watches every node and alarms on the worst of them, so an alarm keeps
@@ -40,4 +41,14 @@ func (c *Cache) alarm(id, metric, statistic string, threshold float64, descripti
 		Period:       awscdk.Duration_Minutes(jsii.Number(5)),
 	})
 	c.Alarms = append(c.Alarms, alarms.New(c.Construct, id, alarms.Props{Metric: worst, Threshold: threshold, Description: description}))
+}
+
+// DashboardRow charts each node: hit ratio, evictions, engine CPU, memory.
+func (c *Cache) DashboardRow() dashboard.Row {
+	return dashboard.Row{Title: "Valkey: each node", Graphs: []dashboard.Graph{
+		{Title: "Hit ratio (%)", Metrics: c.NodeMetrics("CacheHitRate", "Average")},
+		{Title: "Evictions", Metrics: c.NodeMetrics("Evictions", "Sum")},
+		{Title: "Engine CPU (%)", Metrics: c.NodeMetrics("EngineCPUUtilization", "Average")},
+		{Title: "Memory used (% of maxmemory)", Metrics: c.NodeMetrics("DatabaseMemoryUsagePercentage", "Average")},
+	}}
 }

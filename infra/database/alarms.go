@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/scalable-web/infra/alarms"
+	"github.com/example/scalable-web/infra/dashboard"
 )
 
 // PostgreSQL on RDS allows about one connection per 9.1 MiB of instance memory.
@@ -54,4 +55,28 @@ func (d *Database) alarm(what string, metric awscloudwatch.Metric, threshold flo
 		Metric:    metric.With(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Average")}),
 		Threshold: threshold, Below: below, Description: description,
 	}))
+}
+
+// DashboardRow charts the primary and each replica: CPU, connections, free
+// storage, and the replicas' lag.
+func (d *Database) DashboardRow() dashboard.Row {
+	stat := dashboard.Stat
+	instances := []awsrds.IDatabaseInstance{d.Primary}
+	for _, r := range d.Replicas {
+		instances = append(instances, r)
+	}
+	var cpu, conns, storage, lag []awscloudwatch.IMetric
+	for i, in := range instances {
+		cpu = append(cpu, in.MetricCPUUtilization(stat("Average")))
+		conns = append(conns, in.MetricDatabaseConnections(stat("Maximum")))
+		storage = append(storage, in.MetricFreeStorageSpace(stat("Minimum")))
+		if i > 0 {
+			lag = append(lag, in.Metric(jsii.String("ReplicaLag"), stat("Maximum")))
+		}
+	}
+	graphs := []dashboard.Graph{{Title: "CPU (%)", Metrics: cpu}, {Title: "Connections", Metrics: conns}, {Title: "Free storage (bytes)", Metrics: storage}}
+	if len(lag) > 0 {
+		graphs = append(graphs, dashboard.Graph{Title: "Replica lag (s)", Metrics: lag})
+	}
+	return dashboard.Row{Title: "PostgreSQL: the primary and each replica", Graphs: graphs}
 }

@@ -15,7 +15,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/dashboard"
 	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/storage"
@@ -233,4 +235,25 @@ func suppressDeploymentHandler(deployment awss3deployment.BucketDeployment) {
 			"/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):s3:::cdk-[a-z0-9]+-assets-(<AWS::AccountId>|[0-9]{12})-(<AWS::Region>|[a-z]{2}(-[a-z]+)+-[0-9])\\/\\*$/",
 			"/^Resource::<[A-Za-z0-9]*Static[0-9A-F]{8}\\.Arn>\\/\\*$/", "Resource::*")
 	}
+}
+
+// DashboardRow charts the distribution and the web ACL named webACLMetricName
+// (WebACLMetricName), whose metrics CloudFront and CloudFront-scope WAF publish in
+// us-east-1.
+func (d *Distribution) DashboardRow(webACLMetricName string) dashboard.Row {
+	global := func(namespace, metric, statistic string, dims map[string]*string) awscloudwatch.IMetric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String(namespace), MetricName: jsii.String(metric), DimensionsMap: &dims,
+			Region: jsii.String(Region), Period: dashboard.Period, Statistic: jsii.String(statistic),
+		})
+	}
+	cdn := map[string]*string{"DistributionId": d.Distribution.DistributionId(), "Region": jsii.String("Global")}
+	acl := map[string]*string{"WebACL": jsii.String(webACLMetricName), "Rule": jsii.String("ALL")}
+	return dashboard.Row{Title: "CloudFront and WAF", Graphs: []dashboard.Graph{
+		{Title: "Requests", Metrics: []awscloudwatch.IMetric{global("AWS/CloudFront", "Requests", "Sum", cdn)}},
+		{Title: "Error rates (%)", Metrics: []awscloudwatch.IMetric{
+			global("AWS/CloudFront", "4xxErrorRate", "Average", cdn), global("AWS/CloudFront", "5xxErrorRate", "Average", cdn)}},
+		{Title: "WAF allowed and blocked", Metrics: []awscloudwatch.IMetric{
+			global("AWS/WAFV2", "AllowedRequests", "Sum", acl), global("AWS/WAFV2", "BlockedRequests", "Sum", acl)}},
+	}}
 }

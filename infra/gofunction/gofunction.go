@@ -22,6 +22,7 @@ import (
 
 	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/dashboard"
 	"github.com/example/scalable-web/infra/gobuild"
 	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/internal/envnames"
@@ -184,4 +185,22 @@ func (f *Function) addAlarms(props Props) {
 		alarms.New(f.Construct, "Throttles", alarms.Props{Metric: f.Function.MetricThrottles(sum), Threshold: 0, Periods: 1,
 			Description: props.Description + ": throttled, the account's Lambda concurrency is exhausted"}),
 	)
+}
+
+// DashboardRow charts functions side by side: invocations, errors, throttles and
+// p99 duration, then any graphs of their own (a job's successful runs).
+func DashboardRow(title string, functions []*Function, more ...dashboard.Graph) dashboard.Row {
+	stat := dashboard.Stat
+	var invocations, errors, throttles, duration []awscloudwatch.IMetric
+	for _, fn := range functions {
+		f := fn.Function
+		invocations = append(invocations, f.MetricInvocations(stat("Sum")))
+		errors = append(errors, f.MetricErrors(stat("Sum")))
+		throttles = append(throttles, f.MetricThrottles(stat("Sum")))
+		duration = append(duration, f.MetricDuration(stat("p99")))
+	}
+	return dashboard.Row{Title: title, Graphs: append([]dashboard.Graph{
+		{Title: "Invocations", Metrics: invocations}, {Title: "Errors", Metrics: errors},
+		{Title: "Throttles", Metrics: throttles}, {Title: "Duration p99 (ms)", Metrics: duration},
+	}, more...)}
 }

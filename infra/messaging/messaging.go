@@ -18,6 +18,7 @@ import (
 
 	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/dashboard"
 	"github.com/example/scalable-web/infra/removal"
 )
 
@@ -152,4 +153,24 @@ func filterPolicy(attribute string, types []string) *map[string]awssns.Subscript
 	return &map[string]awssns.SubscriptionFilter{
 		attribute: awssns.SubscriptionFilter_StringFilter(&awssns.StringConditions{Allowlist: jsii.Strings(types...)}),
 	}
+}
+
+// DashboardRow charts each subscriber's queue and its two dead-letter queues, in
+// the order given (the contract's), and beside them any other dead-letter queue
+// of the asynchronous work (the daily report's).
+func (m *Messaging) DashboardRow(subscribers []string, otherDeadLetterQueues ...awssqs.IQueue) dashboard.Row {
+	stat := dashboard.Stat
+	var depth, age []awscloudwatch.IMetric
+	for _, name := range subscribers {
+		for _, q := range []awssqs.Queue{m.Queues[name], m.DeadLetterQueues[name], m.SubscriptionDeadLetterQueues[name]} {
+			depth = append(depth, q.MetricApproximateNumberOfMessagesVisible(stat("Maximum")))
+			age = append(age, q.MetricApproximateAgeOfOldestMessage(stat("Maximum")))
+		}
+	}
+	for _, q := range otherDeadLetterQueues {
+		depth = append(depth, q.MetricApproximateNumberOfMessagesVisible(stat("Maximum")))
+	}
+	return dashboard.Row{Title: "Order events: each queue and its DLQs", Graphs: []dashboard.Graph{
+		{Title: "Messages waiting", Metrics: depth}, {Title: "Age of the oldest message (s)", Metrics: age},
+	}}
 }

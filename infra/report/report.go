@@ -19,6 +19,7 @@ import (
 
 	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/dashboard"
 	"github.com/example/scalable-web/infra/gofunction"
 	"github.com/example/scalable-web/infra/grant"
 	"github.com/example/scalable-web/internal/envnames"
@@ -120,4 +121,18 @@ func New(scope constructs.Construct, id string, props Props) *Report {
 		Description: "The daily report did not run: the scheduler could not invoke it, or it failed every retry (the message says which day)",
 	}))
 	return b
+}
+
+// SuccessGraph charts the report's successful runs per day: 0 is a day without a
+// report.
+func (b *Report) SuccessGraph() dashboard.Graph {
+	fn := b.Function.Function
+	day := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Days(jsii.Number(1)), Statistic: jsii.String("Sum")}
+	succeeded := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String("invocations - errors"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{"invocations": fn.MetricInvocations(day), "errors": fn.MetricErrors(day)},
+		Label:        jsii.String("daily report: successful runs per day (0 = no report that day)"),
+		Period:       awscdk.Duration_Days(jsii.Number(1)),
+	})
+	return dashboard.Graph{Title: "Daily report: last successes", Metrics: []awscloudwatch.IMetric{succeeded}}
 }

@@ -17,7 +17,8 @@ import (
 // the static-file bucket and the DNS records of the domain.
 type CDN struct {
 	awscdk.Stack
-	Edge *edge.Distribution
+	// Site is the distribution, its static files and its logs.
+	Site *edge.Distribution
 }
 
 // NewCDN creates the CDN stack in front of the API, with what CloudFront needs from
@@ -53,5 +54,5 @@ func NewCDN(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 	}
 	output(stack, "SiteUrl", url, "The shop's address")
 	output(stack, "DistributionId", d.Distribution.DistributionId(), "For cache invalidations: aws cloudfront create-invalidation --distribution-id ...")
-	return &CDN{Stack: stack, Edge: d}
+	return &CDN{Stack: stack, Site: d}
 }

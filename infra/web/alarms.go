@@ -10,6 +10,7 @@ import (
 
 	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/checks"
+	"github.com/example/scalable-web/infra/dashboard"
 	"github.com/example/scalable-web/internal/emf"
 )
 
@@ -98,4 +99,22 @@ func (w *Web) suppress() {
 	checks.Suppress(w.Role, "AwsSolutions-IAM5",
 		"Session Manager, the only way in (no SSH key, no bastion): ssm:UpdateInstanceInformation and the four ssmmessages channel actions, which the agent calls for its own instance, are the minimum AWS documents and are granted on Resource * there; no other Systems Manager action (no parameter, document or command) is allowed.",
 		"Resource::*")
+}
+
+// DashboardRow charts the load balancer and the fleet: requests and response
+// time, 5xx by who answered, healthy and in-service instances, CPU.
+func (w *Web) DashboardRow() dashboard.Row {
+	lb, stat := w.LoadBalancer.Metrics(), dashboard.Stat
+	cpu := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("CPUUtilization"),
+		DimensionsMap: &map[string]*string{"AutoScalingGroupName": w.Fleet.AutoScalingGroupName()},
+		Period:        dashboard.Period, Statistic: jsii.String("Average"),
+	})
+	return dashboard.Row{Title: "Load balancer and fleet", Graphs: []dashboard.Graph{
+		{Title: "Requests / p99 response time (s)", Metrics: []awscloudwatch.IMetric{lb.RequestCount(stat("Sum")), lb.TargetResponseTime(stat("p99"))}},
+		{Title: "5xx: load balancer / targets", Metrics: []awscloudwatch.IMetric{
+			lb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, stat("Sum")), lb.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, stat("Sum"))}},
+		{Title: "Healthy hosts / in service", Metrics: []awscloudwatch.IMetric{w.HealthyHosts(dashboard.Period, "Minimum"), w.InService(dashboard.Period, "Minimum")}},
+		{Title: "Fleet CPU (%)", Metrics: []awscloudwatch.IMetric{cpu}},
+	}}
 }
