@@ -96,20 +96,62 @@ type Web struct {
 // Connections of the fleet: grant it access to the data tier with AllowTo.
 func (w *Web) Connections() awsec2.Connections { return w.Fleet.Connections() }
 
+// The fleet's fixed settings, the ones no stage configures.
+const (
+	// rootVolumeGiB is each instance's encrypted gp3 root volume: the OS, the
+	// CloudWatch agent and the binary need a few GiB; the rest holds logs until
+	// the agent ships them.
+	rootVolumeGiB = 20
+	// warmupSeconds keeps a new instance's metrics out of scaling decisions until
+	// the service and the agent have started and its CPU has settled.
+	warmupSeconds = 90
+	// cooldownSeconds is the wait between simple scaling activities; target
+	// tracking uses warmup instead.
+	cooldownSeconds = 120
+	// healthGraceMinutes is how long a booting instance may fail the load
+	// balancer's health check before the group replaces it.
+	healthGraceMinutes = 3
+	// signalMinutes is how long a rolling update waits for each new instance to
+	// signal that /readyz answers, and pauses at most between batches.
+	signalMinutes = 15
+	// The load balancer's health check of /healthz: every 15 s, healthy after 2
+	// passes, unhealthy after 3 failures (45 s), 5 s to answer.
+	healthIntervalSeconds, healthyChecks, unhealthyChecks, healthTimeoutSeconds = 15, 2, 3, 5
+	// idleTimeoutSeconds closes idle connections: above the service's longest
+	// request, below API Gateway's VPC link keep-alive.
+	idleTimeoutSeconds = 60
+)
+
 // New creates the web tier.
 func New(scope constructs.Construct, id string, props Props) *Web {
 	this := constructs.NewConstruct(scope, jsii.String(id))
 	w := &Web{Construct: this, metricsNamespace: props.MetricsNamespace}
-	stack := awscdk.Stack_Of(this)
-
 	w.Binary = awss3assets.NewAsset(this, jsii.String("Binary"), &awss3assets.AssetProps{
 		Path:          jsii.String(filepath.Join(props.SourceDir, "service")),
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling:      gobuild.Bundling(props.SourceDir, "./service", "shop", awscdk.BundlingOutput_SINGLE_FILE),
 	})
 	w.Logs = logs.NewGroup(this, "Logs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy, Key: props.LogsKey})
+	w.addRole(props)
+	template := w.newLaunchTemplate(props)
+	w.addFleet(props, template)
+	w.installService(template.UserData(), props)
+	w.addLoadBalancer(props)
+	w.Fleet.ScaleOnCpuUtilization(jsii.String("Cpu"), &awsautoscaling.CpuUtilizationScalingProps{
+		TargetUtilizationPercent: jsii.Number(props.CPUTargetPercent),
+	})
+	w.Fleet.ScaleOnRequestCount(jsii.String("Requests"), &awsautoscaling.RequestCountScalingProps{
+		TargetRequestsPerMinute: jsii.Number(props.RequestsPerTargetPerMin),
+	})
+	w.addAlarms(props)
+	w.suppress()
+	return w
+}
 
-	w.Role = awsiam.NewRole(this, jsii.String("Role"), &awsiam.RoleProps{
+// addRole is the instances' role: Session Manager, the binary's object, the log
+// group, X-Ray when tracing; the stacks grant the rest (secrets, the topic).
+func (w *Web) addRole(props Props) {
+	w.Role = awsiam.NewRole(w.Construct, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
 		Description: jsii.String("The service's instances: Session Manager, their binary, logs, and what the stacks grant"),
 	})
@@ -136,15 +178,19 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 			"The CloudWatch agent forwards the service's spans to X-Ray, whose PutTraceSegments, PutTelemetryRecords and sampling actions support no resource-level permissions, so IAM takes only Resource *.",
 			"Resource::*")
 	}
+}
 
-	instances := awsec2.NewSecurityGroup(this, jsii.String("InstanceSecurityGroup"), &awsec2.SecurityGroupProps{
+// newLaunchTemplate is the instances' template: the newest AL2023 arm64 image,
+// IMDSv2 only, an encrypted root volume, and a security group that admits nothing
+// until the load balancer is allowed in and lets out only HTTPS and what a tier grants.
+func (w *Web) newLaunchTemplate(props Props) awsec2.LaunchTemplate {
+	instances := awsec2.NewSecurityGroup(w.Construct, jsii.String("InstanceSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Vpc,
 		Description:      jsii.String("Service instances: from the load balancer only; out to HTTPS and what a tier grants"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
 	instances.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("AWS APIs, Session Manager and packages, through NAT or the S3 endpoint"), nil)
-
-	template := awsec2.NewLaunchTemplate(this, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
+	return awsec2.NewLaunchTemplate(w.Construct, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
 		// The public SSM parameter of the newest AL2023 arm64 AMI: resolved at deploy
 		// time, no lookup at synth.
 		MachineImage:            awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: awsec2.AmazonLinuxCpuType_ARM_64}),
@@ -156,14 +202,20 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 		DetailedMonitoring:      jsii.Bool(true),
 		BlockDevices: &[]*awsec2.BlockDevice{{
 			DeviceName: jsii.String("/dev/xvda"),
-			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(20), &awsec2.EbsDeviceOptions{
+			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(rootVolumeGiB), &awsec2.EbsDeviceOptions{
 				VolumeType: awsec2.EbsDeviceVolumeType_GP3, Encrypted: jsii.Bool(true), DeleteOnTermination: jsii.Bool(true),
 			}),
 		}},
 		UserData: awsec2.UserData_ForLinux(nil),
 	})
+}
 
-	w.Fleet = awsautoscaling.NewAutoScalingGroup(this, jsii.String("Fleet"), &awsautoscaling.AutoScalingGroupProps{
+// addFleet is the Auto Scaling group: health from the load balancer, scaling and
+// lifecycle events to the ops topic, and rolling updates one instance at a time,
+// each new instance signalling once its /readyz answers, while the others serve.
+func (w *Web) addFleet(props Props, template awsec2.LaunchTemplate) {
+	minutes := func(n float64) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(n)) }
+	w.Fleet = awsautoscaling.NewAutoScalingGroup(w.Construct, jsii.String("Fleet"), &awsautoscaling.AutoScalingGroupProps{
 		Vpc:            props.Vpc,
 		VpcSubnets:     props.Subnets,
 		LaunchTemplate: template,
@@ -171,43 +223,45 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 		MaxCapacity:    jsii.Number(props.MaxCapacity),
 		HealthChecks: awsautoscaling.HealthChecks_WithAdditionalChecks(&awsautoscaling.AdditionalHealthChecksOptions{
 			AdditionalTypes: &[]awsautoscaling.AdditionalHealthCheckType{awsautoscaling.AdditionalHealthCheckType_ELB},
-			GracePeriod:     awscdk.Duration_Minutes(jsii.Number(3)),
+			GracePeriod:     minutes(healthGraceMinutes),
 		}),
-		DefaultInstanceWarmup: awscdk.Duration_Seconds(jsii.Number(90)),
-		Cooldown:              awscdk.Duration_Seconds(jsii.Number(120)),
+		DefaultInstanceWarmup: awscdk.Duration_Seconds(jsii.Number(warmupSeconds)),
+		Cooldown:              awscdk.Duration_Seconds(jsii.Number(cooldownSeconds)),
 		GroupMetrics:          &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
 		Notifications: &[]*awsautoscaling.NotificationConfiguration{{
 			Topic: props.Notifications, ScalingEvents: awsautoscaling.ScalingEvents_ALL(),
 		}},
-		// A new binary or launch template replaces instances one at a time, each new
-		// one signalling once its /readyz answers, while the others keep serving.
-		Signals: awsautoscaling.Signals_WaitForMinCapacity(&awsautoscaling.SignalsOptions{Timeout: awscdk.Duration_Minutes(jsii.Number(15))}),
+		Signals: awsautoscaling.Signals_WaitForMinCapacity(&awsautoscaling.SignalsOptions{Timeout: minutes(signalMinutes)}),
 		UpdatePolicy: awsautoscaling.UpdatePolicy_RollingUpdate(&awsautoscaling.RollingUpdateOptions{
 			MinInstancesInService: jsii.Number(props.MinCapacity),
 			MaxBatchSize:          jsii.Number(1),
-			PauseTime:             awscdk.Duration_Minutes(jsii.Number(15)),
+			PauseTime:             minutes(signalMinutes),
 		}),
 	})
 	w.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("cloudformation:SignalResource"),
-		Resources: jsii.Strings(*stack.StackId()),
+		Resources: jsii.Strings(*awscdk.Stack_Of(w.Construct).StackId()),
 	}))
-	w.installService(template.UserData(), props)
+}
 
-	// No inbound rule here: the API stack admits its VPC link, the only client.
-	albSG := awsec2.NewSecurityGroup(this, jsii.String("LoadBalancerSecurityGroup"), &awsec2.SecurityGroupProps{
+// addLoadBalancer is the internal load balancer, its access logs, its HTTP
+// listener and the fleet's target group. Its security group has no inbound rule:
+// the API stack admits its VPC link, the only client.
+func (w *Web) addLoadBalancer(props Props) {
+	seconds := func(n float64) awscdk.Duration { return awscdk.Duration_Seconds(jsii.Number(n)) }
+	sg := awsec2.NewSecurityGroup(w.Construct, jsii.String("LoadBalancerSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Vpc,
 		Description:      jsii.String("Internal load balancer: HTTP from the API Gateway VPC link only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	w.LoadBalancer = elbv2.NewApplicationLoadBalancer(this, jsii.String("LoadBalancer"), &elbv2.ApplicationLoadBalancerProps{
+	w.LoadBalancer = elbv2.NewApplicationLoadBalancer(w.Construct, jsii.String("LoadBalancer"), &elbv2.ApplicationLoadBalancerProps{
 		Vpc:                     props.Vpc,
 		VpcSubnets:              props.Subnets,
 		InternetFacing:          jsii.Bool(false),
-		SecurityGroup:           albSG,
+		SecurityGroup:           sg,
 		DeletionProtection:      jsii.Bool(props.DeletionProtection),
 		DropInvalidHeaderFields: jsii.Bool(true),
-		IdleTimeout:             awscdk.Duration_Seconds(jsii.Number(60)),
+		IdleTimeout:             seconds(idleTimeoutSeconds),
 	})
 	checks.Suppress(w.LoadBalancer, checks.NIST+"ALBWAFEnabled",
 		"The web ACL is on CloudFront, the only way in (X-Origin-Verify): this internal load balancer has no public address, and a second ACL here would see only requests the first already passed.")
@@ -227,23 +281,13 @@ func New(scope constructs.Construct, id string, props Props) *Web {
 		Port:                jsii.Number(ServicePort),
 		Protocol:            elbv2.ApplicationProtocol_HTTP,
 		Targets:             &[]elbv2.IApplicationLoadBalancerTarget{w.Fleet},
-		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(props.DrainSeconds)),
+		DeregistrationDelay: seconds(float64(props.DrainSeconds)),
 		HealthCheck: &elbv2.HealthCheck{
-			Path: jsii.String("/healthz"), Interval: awscdk.Duration_Seconds(jsii.Number(15)),
-			HealthyThresholdCount: jsii.Number(2), UnhealthyThresholdCount: jsii.Number(3),
-			Timeout: awscdk.Duration_Seconds(jsii.Number(5)),
+			Path: jsii.String("/healthz"), Interval: seconds(healthIntervalSeconds),
+			HealthyThresholdCount: jsii.Number(healthyChecks), UnhealthyThresholdCount: jsii.Number(unhealthyChecks),
+			Timeout: seconds(healthTimeoutSeconds),
 		},
 	})
-
-	w.Fleet.ScaleOnCpuUtilization(jsii.String("Cpu"), &awsautoscaling.CpuUtilizationScalingProps{
-		TargetUtilizationPercent: jsii.Number(props.CPUTargetPercent),
-	})
-	w.Fleet.ScaleOnRequestCount(jsii.String("Requests"), &awsautoscaling.RequestCountScalingProps{
-		TargetRequestsPerMinute: jsii.Number(props.RequestsPerTargetPerMin),
-	})
-	w.addAlarms(props)
-	w.suppress()
-	return w
 }
 
 // agentOTLPEndpoint is where the CloudWatch agent receives OTLP over HTTP.
