@@ -80,68 +80,8 @@ var priceClasses = map[string]awscloudfront.PriceClass{
 func NewDistribution(scope constructs.Construct, id string, props DistributionProps) *Distribution {
 	this := constructs.NewConstruct(scope, jsii.String(id))
 	d := &Distribution{Construct: this}
-	keep := removal.Keep(props.RemovalPolicy)
-
-	// CloudFront's standard logs are written with ACLs, so this bucket keeps them
-	// enabled (owner preferred: the account still owns every object).
-	d.Logs = awss3.NewBucket(this, jsii.String("Logs"), &awss3.BucketProps{
-		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:        awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:        jsii.Bool(true),
-		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
-		LifecycleRules: &[]*awss3.LifecycleRule{{
-			Expiration:                  awscdk.Duration_Days(jsii.Number(props.LogRetentionDays)),
-			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7)),
-		}},
-		// Versioned: a log overwritten or deleted stays readable for a week.
-		Versioned:         jsii.Bool(true),
-		RemovalPolicy:     keep,
-		AutoDeleteObjects: jsii.Bool(keep == awscdk.RemovalPolicy_DESTROY),
-	})
-	checks.Suppress(d.Logs, checks.NIST+"S3DefaultEncryptionKMS",
-		"CloudFront's standard logs are delivered with ACLs to an SSE-S3 bucket; the logs hold no customer data beyond what every web server's access log does.")
-	checks.Suppress(d.Logs, checks.NIST+"S3BucketReplicationEnabled", storage.ReplicationReason)
-	checks.Suppress(d.Logs, "AwsSolutions-S1",
-		"This bucket is where the access logs go, CloudFront's and the static bucket's; logging its own access would log the logging.")
-	d.Static = awss3.NewBucket(this, jsii.String("Static"), &awss3.BucketProps{
-		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
-		Encryption:             awss3.BucketEncryption_S3_MANAGED,
-		EnforceSSL:             jsii.Bool(true),
-		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		ServerAccessLogsBucket: d.Logs,
-		ServerAccessLogsPrefix: jsii.String("s3/static/"),
-		// Versioned: a static file the next deploy replaces or prunes can be put back
-		// for 30 days.
-		Versioned:         jsii.Bool(true),
-		LifecycleRules:    &[]*awss3.LifecycleRule{{NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))}},
-		RemovalPolicy:     keep,
-		AutoDeleteObjects: jsii.Bool(keep == awscdk.RemovalPolicy_DESTROY),
-	})
-
-	checks.Suppress(d.Static, checks.NIST+"S3DefaultEncryptionKMS",
-		"The static files are public by design (served to every visitor through CloudFront); SSE-S3 keeps them encrypted at rest without a key policy CloudFront would need.")
-	checks.Suppress(d.Static, checks.NIST+"S3BucketReplicationEnabled",
-		"The static files are deployed from the repository with every deploy of this stack: the repository is their copy.")
-	d.Headers = awscloudfront.NewResponseHeadersPolicy(this, jsii.String("SecurityHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
-		Comment: jsii.String("Security headers on every response, whatever the origin sent"),
-		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
-			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
-				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(365 * 2)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true),
-			},
-			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
-			FrameOptions: &awscloudfront.ResponseHeadersFrameOptions{
-				FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true),
-			},
-			ReferrerPolicy: &awscloudfront.ResponseHeadersReferrerPolicy{
-				ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_STRICT_ORIGIN_WHEN_CROSS_ORIGIN, Override: jsii.Bool(true),
-			},
-			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
-				ContentSecurityPolicy: jsii.String("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
-				Override:              jsii.Bool(true),
-			},
-		},
-	})
-
+	d.addBuckets(props)
+	d.Headers = newSecurityHeaders(this)
 	api := awscloudfrontorigins.NewHttpOrigin(jsii.String(props.APIDomain), &awscloudfrontorigins.HttpOriginProps{
 		ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
 		OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
@@ -182,30 +122,116 @@ func NewDistribution(scope constructs.Construct, id string, props DistributionPr
 		distribution.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
 	}
 	d.Distribution = awscloudfront.NewDistribution(this, jsii.String("Resource"), distribution)
+	d.suppress(props)
+	if props.Domain != "" {
+		target := awsroute53.RecordTarget_FromAlias(awsroute53targets.NewCloudFrontTarget(d.Distribution))
+		awsroute53.NewARecord(this, jsii.String("AliasIPv4"), &awsroute53.ARecordProps{Zone: props.Zone, RecordName: jsii.String(props.Domain), Target: target})
+		awsroute53.NewAaaaRecord(this, jsii.String("AliasIPv6"), &awsroute53.AaaaRecordProps{Zone: props.Zone, RecordName: jsii.String(props.Domain), Target: target})
+	}
+	d.deployStaticFiles(props)
+	return d
+}
 
+// addBuckets creates the log bucket and the static files' bucket. CloudFront's
+// standard logs are written with ACLs, so the log bucket keeps them enabled
+// (owner preferred: the account still owns every object). Both are versioned: a
+// log overwritten or deleted stays readable for a week, and a static file the next
+// deploy replaces or prunes can be put back for 30 days.
+func (d *Distribution) addBuckets(props DistributionProps) {
+	keep := removal.Keep(props.RemovalPolicy)
+	d.Logs = awss3.NewBucket(d.Construct, jsii.String("Logs"), &awss3.BucketProps{
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		ObjectOwnership:   awss3.ObjectOwnership_BUCKET_OWNER_PREFERRED,
+		LifecycleRules: &[]*awss3.LifecycleRule{{
+			Expiration:                  awscdk.Duration_Days(jsii.Number(props.LogRetentionDays)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(logNoncurrentDays)),
+		}},
+		Versioned:         jsii.Bool(true),
+		RemovalPolicy:     keep,
+		AutoDeleteObjects: jsii.Bool(keep == awscdk.RemovalPolicy_DESTROY),
+	})
+	checks.Suppress(d.Logs, checks.NIST+"S3DefaultEncryptionKMS",
+		"CloudFront's standard logs are delivered with ACLs to an SSE-S3 bucket; the logs hold no customer data beyond what every web server's access log does.")
+	checks.Suppress(d.Logs, checks.NIST+"S3BucketReplicationEnabled", storage.ReplicationReason)
+	checks.Suppress(d.Logs, "AwsSolutions-S1",
+		"This bucket is where the access logs go, CloudFront's and the static bucket's; logging its own access would log the logging.")
+	d.Static = awss3.NewBucket(d.Construct, jsii.String("Static"), &awss3.BucketProps{
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		Encryption:             awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:             jsii.Bool(true),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		ServerAccessLogsBucket: d.Logs,
+		ServerAccessLogsPrefix: jsii.String("s3/static/"),
+		Versioned:              jsii.Bool(true),
+		LifecycleRules:         &[]*awss3.LifecycleRule{{NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(staticNoncurrentDays))}},
+		RemovalPolicy:          keep,
+		AutoDeleteObjects:      jsii.Bool(keep == awscdk.RemovalPolicy_DESTROY),
+	})
+	checks.Suppress(d.Static, checks.NIST+"S3DefaultEncryptionKMS",
+		"The static files are public by design (served to every visitor through CloudFront); SSE-S3 keeps them encrypted at rest without a key policy CloudFront would need.")
+	checks.Suppress(d.Static, checks.NIST+"S3BucketReplicationEnabled",
+		"The static files are deployed from the repository with every deploy of this stack: the repository is their copy.")
+}
+
+// How long an overwritten or deleted object stays restorable: a log for a week,
+// a static file for 30 days.
+const (
+	logNoncurrentDays    = 7
+	staticNoncurrentDays = 30
+)
+
+// hstsMaxAgeDays is Strict-Transport-Security's max-age: two years, what the HSTS
+// preload list asks for.
+const hstsMaxAgeDays = 365 * 2
+
+// newSecurityHeaders sets the security headers on every response, whatever the
+// origin sent.
+func newSecurityHeaders(scope constructs.Construct) awscloudfront.ResponseHeadersPolicy {
+	return awscloudfront.NewResponseHeadersPolicy(scope, jsii.String("SecurityHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
+		Comment: jsii.String("Security headers on every response, whatever the origin sent"),
+		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
+			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
+				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(hstsMaxAgeDays)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true),
+			},
+			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
+			FrameOptions: &awscloudfront.ResponseHeadersFrameOptions{
+				FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true),
+			},
+			ReferrerPolicy: &awscloudfront.ResponseHeadersReferrerPolicy{
+				ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_STRICT_ORIGIN_WHEN_CROSS_ORIGIN, Override: jsii.Bool(true),
+			},
+			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
+				ContentSecurityPolicy: jsii.String("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
+				Override:              jsii.Bool(true),
+			},
+		},
+	})
+}
+
+// suppress records the AwsSolutions rules the distribution breaks on purpose.
+func (d *Distribution) suppress(props DistributionProps) {
 	checks.Suppress(d.Distribution, "AwsSolutions-CFR1",
 		"A shop that sells worldwide: no geo restriction. The WAF web ACL filters abuse by behaviour, not by country; add GeoRestriction here if you must block countries.")
 	if props.Domain == "" {
 		checks.Suppress(d.Distribution, "AwsSolutions-CFR4",
 			"No domain configured in this stage, so viewers use CloudFront's default *.cloudfront.net certificate, whose TLS policy cannot be set. With edge.domain set, the distribution requires TLSv1.2_2021.")
 	}
+}
 
-	if props.Domain != "" {
-		target := awsroute53.RecordTarget_FromAlias(awsroute53targets.NewCloudFrontTarget(d.Distribution))
-		awsroute53.NewARecord(this, jsii.String("AliasIPv4"), &awsroute53.ARecordProps{Zone: props.Zone, RecordName: jsii.String(props.Domain), Target: target})
-		awsroute53.NewAaaaRecord(this, jsii.String("AliasIPv6"), &awsroute53.AaaaRecordProps{Zone: props.Zone, RecordName: jsii.String(props.Domain), Target: target})
-	}
-
-	deployment := awss3deployment.NewBucketDeployment(this, jsii.String("StaticFiles"), &awss3deployment.BucketDeploymentProps{
+// deployStaticFiles uploads service/static to the static bucket under static/ on
+// every deploy, pruning what is gone, and invalidates /static/* in CloudFront.
+func (d *Distribution) deployStaticFiles(props DistributionProps) {
+	deployment := awss3deployment.NewBucketDeployment(d.Construct, jsii.String("StaticFiles"), &awss3deployment.BucketDeploymentProps{
 		Sources:              &[]awss3deployment.ISource{awss3deployment.Source_Asset(jsii.String(props.StaticDir), nil)},
 		DestinationBucket:    d.Static,
 		DestinationKeyPrefix: jsii.String("static/"),
 		Distribution:         d.Distribution,
 		DistributionPaths:    jsii.Strings(StaticPath),
-		LogGroup:             logs.NewGroup(this, "StaticFilesLogs", logs.GroupProps{RetentionDays: props.DeploymentLogRetentionDays, RemovalPolicy: props.RemovalPolicy, Key: props.LogsKey}),
+		LogGroup:             logs.NewGroup(d.Construct, "StaticFilesLogs", logs.GroupProps{RetentionDays: props.DeploymentLogRetentionDays, RemovalPolicy: props.RemovalPolicy, Key: props.LogsKey}),
 	})
 	suppressDeploymentHandler(deployment)
-	return d
 }
 
 // suppressDeploymentHandler records why the CDK's upload function, a singleton at

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -39,23 +42,63 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	// in the key policy instead of this stack's roles, which would make a cycle.
 	stack.AddStackDependency(stateful.Stack, jsii.String("references the network, database and buckets"))
 	e := &Events{Stack: stack, Consumers: map[string]*gofunction.Function{}}
-	db, net, data := stateful.Database, stateful.Network, stateful.Storage
-	policy := removal.Policy(cfg.RemovalPolicy)
-	function := func(pkg, description string, env map[string]string, inVPC bool) gofunction.Props {
-		p := gofunction.Props{
-			SourceDir: sourceDir, Package: pkg, Description: description, Environment: env,
-			Timeout: cfg.Messaging.ConsumerTimeoutSeconds, LogRetentionDays: cfg.Messaging.LogRetentionDays, RemovalPolicy: policy, LogsKey: stateful.LogsKey,
-			Tracing: cfg.Ops.Tracing, MetricsNamespace: cfg.Prefix,
-		}
-		if inVPC {
-			p.Vpc, p.Subnets = net.Vpc, net.App
-		}
-		return p
+	w := eventsWiring{cfg: cfg, sourceDir: sourceDir, stateful: stateful, stack: stack}
+	e.Migration, e.Schema = w.schema()
+	e.Messaging = messaging.New(stack, "Messaging", messaging.Props{
+		Subscribers:               w.subscribers(),
+		FilterAttribute:           orderevents.TypeAttribute,
+		MaxReceiveCount:           cfg.Messaging.MaxReceiveCount,
+		OldestMessageAlarmSeconds: cfg.Messaging.OldestMessageAlarmSeconds,
+		RemovalPolicy:             removal.Policy(cfg.RemovalPolicy),
+	})
+	for _, c := range orderevents.Consumers {
+		e.Consumers[c.Name] = consumer.New(stack, consumerID(c.Name), w.consumer(c, e.Messaging.Queues[c.Name], e.Schema))
 	}
+	e.Report = report.New(stack, "DailyReport", w.report(e.Messaging.TopicKey))
+	topic := stateful.AlarmTopic.Topic
+	alarms.Notify(topic, e.Messaging.Alarms...)
+	alarms.Notify(topic, e.Report.Alarms...)
+	for _, fn := range e.Functions() {
+		alarms.Notify(topic, fn.Alarms...)
+	}
+	return e
+}
 
-	// The schema first: a custom resource runs the migrations, and makes each
-	// component's user from its secret, whenever either changes; the consumers wait
-	// for it, so no code runs against an older schema.
+// eventsWiring reads what the events stack's constructs need from the stage's
+// configuration and the stateful stack.
+type eventsWiring struct {
+	cfg       config.Config
+	sourceDir string
+	stateful  *Stateful
+	stack     awscdk.Stack
+}
+
+// function is a Go function of lambdas/ with the stage's settings, in the
+// application subnets when it reaches the database.
+func (w eventsWiring) function(pkg, description string, env map[string]string, inVPC bool) gofunction.Props {
+	p := gofunction.Props{
+		SourceDir: w.sourceDir, Package: pkg, Description: description, Environment: env,
+		Timeout: w.cfg.Messaging.ConsumerTimeoutSeconds, LogRetentionDays: w.cfg.Messaging.LogRetentionDays,
+		RemovalPolicy: removal.Policy(w.cfg.RemovalPolicy), LogsKey: w.stateful.LogsKey,
+		Tracing: w.cfg.Ops.Tracing, MetricsNamespace: w.cfg.Prefix,
+	}
+	if inVPC {
+		p.Vpc, p.Subnets = w.stateful.Network.Vpc, w.stateful.Network.App
+	}
+	return p
+}
+
+// login is what a function needs to log in as one of the database's secrets.
+func (w eventsWiring) login(secret awssecretsmanager.ISecret) grant.Database {
+	db := w.stateful.Database
+	return grant.Database{Login: secret, SecretsKey: w.stateful.SecretsKey, Reach: db.Connections(), Port: database.Port}
+}
+
+// schema is the migration function and the custom resource that runs it: the
+// migrations, and each component's user made from its secret, whenever either
+// changes. The consumers wait for it, so no code runs against an older schema.
+func (w eventsWiring) schema() (*gofunction.Function, awscdk.CustomResource) {
+	db := w.stateful.Database
 	loginARNs := map[string]string{}
 	for role, secret := range db.Logins {
 		loginARNs[role] = *secret.SecretArn()
@@ -64,96 +107,104 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	if err != nil {
 		panic(err) // a map of strings always marshals
 	}
-	migrate := function("./lambdas/migrate", "Applies the database migrations and creates the login users of the components at deploy time",
+	props := w.function("./lambdas/migrate", "Applies the database migrations and creates the login users of the components at deploy time",
 		map[string]string{envnames.DBSecretARN: *db.Secret.SecretArn(), envnames.LoginSecrets: string(loginsJSON)}, true)
-	migrate.Timeout = 300
-	e.Migration = gofunction.New(stack, "Migration", migrate)
+	props.Timeout = migrationTimeoutSeconds
+	migration := gofunction.New(w.stack, "Migration", props)
 	// The migration logs in as the admin, and reads every component's login to set
 	// its password.
-	grant.ReachDatabase(e.Migration.Function, grant.Database{Login: db.Secret, SecretsKey: stateful.SecretsKey, Reach: db.Connections(), Port: database.Port})
+	grant.ReachDatabase(migration.Function, w.login(db.Secret))
 	for _, role := range schema.Roles {
-		grant.ReadSecret(e.Migration.Function, db.Logins[role], stateful.SecretsKey)
+		grant.ReadSecret(migration.Function, db.Logins[role], w.stateful.SecretsKey)
 	}
-	e.Schema = awscdk.NewCustomResource(stack, jsii.String("Schema"), &awscdk.CustomResourceProps{
-		ServiceToken: e.Migration.Function.FunctionArn(),
+	return migration, awscdk.NewCustomResource(w.stack, jsii.String("Schema"), &awscdk.CustomResourceProps{
+		ServiceToken: migration.Function.FunctionArn(),
 		ResourceType: jsii.String("Custom::Schema"),
 		Properties:   &map[string]any{"Fingerprint": schema.Fingerprint(), "Logins": string(loginsJSON)},
 	})
+}
 
+// migrationTimeoutSeconds bounds a deploy's migration: long enough for an index
+// built on a large table, short of CloudFormation's custom-resource hour.
+const migrationTimeoutSeconds = 300
+
+// subscribers are the fan-out's queues, one per consumer of the contract, each
+// visible to its consumer six times its timeout (AWS's advice for Lambda).
+func (w eventsWiring) subscribers() []messaging.Subscriber {
 	subscribers := make([]messaging.Subscriber, 0, len(orderevents.Consumers))
 	for _, c := range orderevents.Consumers {
 		var types []string
 		for _, t := range c.Types {
 			types = append(types, string(t))
 		}
-		subscribers = append(subscribers, messaging.Subscriber{Name: c.Name, EventTypes: types, VisibilityTimeoutSeconds: 6 * cfg.Messaging.ConsumerTimeoutSeconds})
+		subscribers = append(subscribers, messaging.Subscriber{Name: c.Name, EventTypes: types, VisibilityTimeoutSeconds: 6 * w.cfg.Messaging.ConsumerTimeoutSeconds})
 	}
-	e.Messaging = messaging.New(stack, "Messaging", messaging.Props{
-		Subscribers:               subscribers,
-		FilterAttribute:           orderevents.TypeAttribute,
-		MaxReceiveCount:           cfg.Messaging.MaxReceiveCount,
-		OldestMessageAlarmSeconds: cfg.Messaging.OldestMessageAlarmSeconds,
-		RemovalPolicy:             policy,
-	})
+	return subscribers
+}
 
-	// One consumer per row of the contract (orderevents.Consumers): its queue, the
-	// function from lambdas/<name>, and its database login if it has a role.
-	// extras add what a consumer needs beyond that: its own resources.
-	extras := map[string]func(*consumer.Props){
-		"analytics": func(p *consumer.Props) {
-			p.Function.Environment[envnames.EventsBucket] = *data.Events.BucketName()
-			p.Writes = &grant.BucketPrefix{Bucket: data.Events, Prefix: "events/"}
-			// The data key admits the archive's writer by its role's name.
-			p.Function.RoleName = dataWriterRole(stack, cfg, "analytics")
-		},
-		"notifications": func(p *consumer.Props) {
-			p.Function.Environment[envnames.SenderEmail] = cfg.Messaging.SenderEmail
-			p.SendsEmailAs = cfg.Messaging.SenderEmail
-			if cfg.Messaging.SenderEmail == "" {
-				p.Function.Description += " (no SES sender in this stage: logs the messages instead)"
-			}
-		},
+// consumer wires one row of the contract (orderevents.Consumers): its queue, the
+// function from lambdas/<name>, its database login if it has a role, and what
+// consumerExtras add.
+func (w eventsWiring) consumer(c orderevents.Consumer, queue awssqs.IQueue, after constructs.IDependable) consumer.Props {
+	db := w.stateful.Database
+	props := consumer.Props{
+		Function:       w.function("./lambdas/"+c.Name, c.Description, map[string]string{}, c.DatabaseRole != ""),
+		Queue:          queue,
+		MaxConcurrency: w.cfg.Messaging.ConsumerConcurrency,
+		After:          after,
 	}
-	for _, c := range orderevents.Consumers {
-		props := consumer.Props{
-			Function:       function("./lambdas/"+c.Name, c.Description, map[string]string{}, c.DatabaseRole != ""),
-			Queue:          e.Messaging.Queues[c.Name],
-			MaxConcurrency: cfg.Messaging.ConsumerConcurrency,
-			After:          e.Schema,
-		}
-		if c.DatabaseRole != "" {
-			login := db.Logins[c.DatabaseRole]
-			props.Function.Environment[envnames.DBSecretARN] = *login.SecretArn()
-			props.Function.Environment[envnames.DBWriterHost] = *db.WriterEndpoint
-			props.Database = &grant.Database{Login: login, SecretsKey: stateful.SecretsKey, Reach: db.Connections(), Port: database.Port}
-		}
-		if extra, ok := extras[c.Name]; ok {
-			extra(&props)
-		}
-		e.Consumers[c.Name] = consumer.New(stack, consumerID(c.Name), props)
+	if c.DatabaseRole != "" {
+		login := db.Logins[c.DatabaseRole]
+		props.Function.Environment[envnames.DBSecretARN] = *login.SecretArn()
+		props.Function.Environment[envnames.DBWriterHost] = *db.WriterEndpoint
+		access := w.login(login)
+		props.Database = &access
 	}
+	if extra, ok := consumerExtras[c.Name]; ok {
+		extra(w, &props)
+	}
+	return props
+}
 
+// consumerExtras add what a consumer needs beyond its queue and its database
+// login: the environment and grants of its own resources. A consumer without an
+// entry needs none.
+var consumerExtras = map[string]func(eventsWiring, *consumer.Props){
+	"analytics": func(w eventsWiring, p *consumer.Props) {
+		events := w.stateful.Storage.Events
+		p.Function.Environment[envnames.EventsBucket] = *events.BucketName()
+		p.Writes = &grant.BucketPrefix{Bucket: events, Prefix: "events/"}
+		// The data key admits the archive's writer by its role's name.
+		p.Function.RoleName = dataWriterRole(w.stack, w.cfg, "analytics")
+	},
+	"notifications": func(w eventsWiring, p *consumer.Props) {
+		sender := w.cfg.Messaging.SenderEmail
+		p.Function.Environment[envnames.SenderEmail] = sender
+		p.SendsEmailAs = sender
+		if sender == "" {
+			p.Function.Description += " (no SES sender in this stage: logs the messages instead)"
+		}
+	},
+}
+
+// report is the daily report: its function reads a replica and writes under
+// reports/ of the reports bucket, whose key admits it by its role's name.
+func (w eventsWiring) report(key awskms.IKey) report.Props {
+	db, reports := w.stateful.Database, w.stateful.Storage.Reports
 	login := db.Logins[schema.ReportRole]
-	reporter := function("./lambdas/dailyreport", "Reports the sales of the day before from a read replica",
-		map[string]string{envnames.DBSecretARN: *login.SecretArn(), envnames.DBReaderHost: db.ReaderName, envnames.ReportsBucket: *data.Reports.BucketName()}, true)
-	reporter.RoleName = dataWriterRole(stack, cfg, "dailyreport")
-	e.Report = report.New(stack, "DailyReport", report.Props{
-		Function:      reporter,
-		Schedule:      cfg.Report.Schedule,
-		TimeZone:      cfg.Report.TimeZone,
-		RetryAttempts: cfg.Report.RetryAttempts,
-		Emails:        cfg.Report.Emails,
-		Key:           e.Messaging.TopicKey,
-		Database:      grant.Database{Login: login, SecretsKey: stateful.SecretsKey, Reach: db.Connections(), Port: database.Port},
-		Writes:        grant.BucketPrefix{Bucket: data.Reports, Prefix: "reports/"},
-	})
-	topic := stateful.AlarmTopic.Topic
-	alarms.Notify(topic, e.Messaging.Alarms...)
-	alarms.Notify(topic, e.Report.Alarms...)
-	for _, fn := range e.Functions() {
-		alarms.Notify(topic, fn.Alarms...)
+	fn := w.function("./lambdas/dailyreport", "Reports the sales of the day before from a read replica",
+		map[string]string{envnames.DBSecretARN: *login.SecretArn(), envnames.DBReaderHost: db.ReaderName, envnames.ReportsBucket: *reports.BucketName()}, true)
+	fn.RoleName = dataWriterRole(w.stack, w.cfg, "dailyreport")
+	return report.Props{
+		Function:      fn,
+		Schedule:      w.cfg.Report.Schedule,
+		TimeZone:      w.cfg.Report.TimeZone,
+		RetryAttempts: w.cfg.Report.RetryAttempts,
+		Emails:        w.cfg.Report.Emails,
+		Key:           key,
+		Database:      w.login(login),
+		Writes:        grant.BucketPrefix{Bucket: reports, Prefix: "reports/"},
 	}
-	return e
 }
 
 // Functions lists the stack's Go functions: the migration, the daily report, then

@@ -273,8 +273,8 @@ func OpenFromSecret(ctx context.Context, sm SecretReader, arn, host string, mode
 
 // OpenURL opens a pool on a connection URL (the local run and tests), each
 // session within limits.
-func OpenURL(ctx context.Context, url string, limits Limits) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+func OpenURL(ctx context.Context, connURL string, limits Limits) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(connURL)
 	if err != nil {
 		return nil, fmt.Errorf("pg: %w", err)
 	}
