@@ -79,29 +79,12 @@ func (c *Cache) Connections() awsec2.Connections { return c.connections }
 func New(scope constructs.Construct, id string, props Props) *Cache {
 	this := constructs.NewConstruct(scope, jsii.String(id))
 	c := &Cache{Construct: this, Port: Port, nodes: 1 + props.Replicas}
-	keep := removal.Keep(props.RemovalPolicy)
-
 	c.Key = awskms.NewKey(this, jsii.String("Key"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the cache at rest and its snapshots"),
 		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     keep,
+		RemovalPolicy:     removal.Keep(props.RemovalPolicy),
 	})
-	c.AuthToken = awssecretsmanager.NewSecret(this, jsii.String("AuthToken"), &awssecretsmanager.SecretProps{
-		Description:   jsii.String("AUTH token of the cache: clients send it after the TLS handshake"),
-		EncryptionKey: props.SecretsKey,
-		// AUTH tokens allow 16 to 128 printable characters but not @, ", / or space.
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			PasswordLength:     jsii.Number(64),
-			ExcludePunctuation: jsii.Bool(true),
-			IncludeSpace:       jsii.Bool(false),
-		},
-		RemovalPolicy: keep,
-	})
-	checks.Suppress(c.AuthToken, checks.NIST+"SecretsManagerRotationEnabled",
-		"ElastiCache has no hosted rotation for AUTH tokens; the README's 'Rotating the cache AUTH token' gives the both-tokens procedure.")
-	checks.Suppress(c.AuthToken, "AwsSolutions-SMG4",
-		"ElastiCache has no hosted rotation for AUTH tokens: a token is changed with modify-replication-group --auth-token-update-strategy ROTATE, then SET, while clients still hold the old one. The README's 'Rotating the cache AUTH token' gives the steps.")
-
+	c.addAuthToken(props)
 	securityGroup := awsec2.NewSecurityGroup(this, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              props.Vpc,
 		Description:      jsii.String("Cache nodes: no inbound rule until a tier is granted access"),
@@ -111,24 +94,54 @@ func New(scope constructs.Construct, id string, props Props) *Cache {
 		SecurityGroups: &[]awsec2.ISecurityGroup{securityGroup},
 		DefaultPort:    awsec2.Port_Tcp(jsii.Number(Port)),
 	})
-
-	subnets := awselasticache.NewCfnSubnetGroup(this, jsii.String("Subnets"), &awselasticache.CfnSubnetGroupProps{
-		Description: jsii.String("Isolated data subnets of the cache"),
-		SubnetIds:   subnetIDs(props.Vpc, props.Subnets),
-	})
-	parameters := awselasticache.NewCfnParameterGroup(this, jsii.String("Parameters"), &awselasticache.CfnParameterGroupProps{
-		CacheParameterGroupFamily: jsii.String(family(props.EngineVersion)),
-		Description:               jsii.String("A cache: evict the least recently used keys when memory is full"),
-		Properties:                &map[string]*string{"maxmemory-policy": jsii.String("allkeys-lru")},
-	})
-
 	c.SlowLog = logs.NewGroup(this, "SlowLog", logs.GroupProps{
 		RetentionDays: props.LogRetentionDays,
 		RemovalPolicy: props.RemovalPolicy,
 		Key:           props.LogsKey,
 	})
+	c.addReplicationGroup(props, securityGroup)
+	c.PrimaryEndpoint = c.ReplicationGroup.AttrPrimaryEndPointAddress()
+	c.ReaderEndpoint = c.ReplicationGroup.AttrReaderEndPointAddress()
+	c.addAlarms()
+	return c
+}
 
-	c.ReplicationGroup = awselasticache.NewCfnReplicationGroup(this, jsii.String("Resource"), &awselasticache.CfnReplicationGroupProps{
+// authTokenLength is the AUTH token's length: ElastiCache allows 16 to 128
+// printable characters but not @, ", / or space, so the token has no punctuation.
+const authTokenLength = 64
+
+// addAuthToken generates the AUTH token clients send after the TLS handshake.
+func (c *Cache) addAuthToken(props Props) {
+	c.AuthToken = awssecretsmanager.NewSecret(c.Construct, jsii.String("AuthToken"), &awssecretsmanager.SecretProps{
+		Description:   jsii.String("AUTH token of the cache: clients send it after the TLS handshake"),
+		EncryptionKey: props.SecretsKey,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength:     jsii.Number(authTokenLength),
+			ExcludePunctuation: jsii.Bool(true),
+			IncludeSpace:       jsii.Bool(false),
+		},
+		RemovalPolicy: removal.Keep(props.RemovalPolicy),
+	})
+	checks.Suppress(c.AuthToken, checks.NIST+"SecretsManagerRotationEnabled",
+		"ElastiCache has no hosted rotation for AUTH tokens; the README's 'Rotating the cache AUTH token' gives the both-tokens procedure.")
+	checks.Suppress(c.AuthToken, "AwsSolutions-SMG4",
+		"ElastiCache has no hosted rotation for AUTH tokens: a token is changed with modify-replication-group --auth-token-update-strategy ROTATE, then SET, while clients still hold the old one. The README's 'Rotating the cache AUTH token' gives the steps.")
+}
+
+// addReplicationGroup is the Valkey replication group (an L1 resource: the CDK
+// has no L2 for it): TLS required, encrypted at rest with Key, AUTH from the
+// secret by dynamic reference, slow log to CloudWatch, and LRU eviction.
+func (c *Cache) addReplicationGroup(props Props, securityGroup awsec2.SecurityGroup) {
+	subnets := awselasticache.NewCfnSubnetGroup(c.Construct, jsii.String("Subnets"), &awselasticache.CfnSubnetGroupProps{
+		Description: jsii.String("Isolated data subnets of the cache"),
+		SubnetIds:   subnetIDs(props.Vpc, props.Subnets),
+	})
+	parameters := awselasticache.NewCfnParameterGroup(c.Construct, jsii.String("Parameters"), &awselasticache.CfnParameterGroupProps{
+		CacheParameterGroupFamily: jsii.String(family(props.EngineVersion)),
+		Description:               jsii.String("A cache: evict the least recently used keys when memory is full"),
+		Properties:                &map[string]*string{"maxmemory-policy": jsii.String("allkeys-lru")},
+	})
+	c.ReplicationGroup = awselasticache.NewCfnReplicationGroup(c.Construct, jsii.String("Resource"), &awselasticache.CfnReplicationGroupProps{
 		ReplicationGroupDescription: jsii.String("Cache of the sample service (cache-aside)"),
 		Engine:                      jsii.String("valkey"),
 		EngineVersion:               jsii.String(props.EngineVersion),
@@ -165,13 +178,8 @@ func New(scope constructs.Construct, id string, props Props) *Cache {
 	c.ReplicationGroup.ApplyRemovalPolicy(props.RemovalPolicy, nil)
 	if !props.MultiAZ {
 		checks.Suppress(c.ReplicationGroup, "AwsSolutions-AEC4",
-			"This stage runs a cache without a replica in another AZ to keep its cost down; the service reads from the database while the cache is down, and Config.Validate requires automatic failover in prod.")
+			"This stage runs a cache without a replica in another AZ to keep its cost down; the service reads from the database while the cache is down, and Config.Validate requires automatic failover in production stages.")
 	}
-	c.PrimaryEndpoint = c.ReplicationGroup.AttrPrimaryEndPointAddress()
-	c.ReaderEndpoint = c.ReplicationGroup.AttrReaderEndPointAddress()
-
-	c.addAlarms()
-	return c
 }
 
 // family is the parameter-group family of a Valkey version: "8.1" → "valkey8".

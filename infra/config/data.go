@@ -22,7 +22,7 @@ type Database struct {
 	InstanceClass string
 	// MultiAZ keeps a synchronous standby of the primary in another AZ.
 	MultiAZ bool
-	// Replicas is the number of read replicas, 0 to 5; at least 2 in prod.
+	// Replicas is the number of read replicas, 0 to 5; at least 2 in production.
 	Replicas               int
 	AllocatedStorageGiB    int
 	MaxAllocatedStorageGiB int // storage autoscaling grows up to this

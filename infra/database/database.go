@@ -277,13 +277,13 @@ func (d *Database) addReplica(n int, props Props, shared awsrds.DatabaseInstance
 	checks.Suppress(r, checks.NIST+"RDSStorageEncrypted",
 		"Encrypted with the source's KMS key (a replica in its source's region always is); CloudFormation rejects StorageEncrypted on a replica.")
 	checks.Suppress(r, checks.NIST+"RDSMultiAZSupport",
-		"Read replicas are spread over the AZs and serve reads only; a lost one leaves its reads to the others and the service falls back to the primary, which is Multi-AZ in prod.")
+		"Read replicas are spread over the AZs and serve reads only; a lost one leaves its reads to the others and the service falls back to the primary, which is Multi-AZ in production stages.")
 	checks.Suppress(r, checks.NIST+"RDSInBackupPlan",
 		"A read replica cannot be backed up (RDS backs up the primary); it is rebuilt from the primary.")
 	checks.Suppress(r, "AwsSolutions-RDS2",
 		"Encrypted: a read replica in its source's region is encrypted with the source's KMS key (this construct's Key); CloudFormation rejects StorageEncrypted on a replica.")
 	checks.Suppress(r, "AwsSolutions-RDS3",
-		"Read replicas scale reads and are spread over the AZs; the reader name leaves a lost replica to the others and the service falls back to the primary. The primary is Multi-AZ where the stage needs it (prod by validation).")
+		"Read replicas scale reads and are spread over the AZs; the reader name leaves a lost replica to the others and the service falls back to the primary. The primary is Multi-AZ where the stage needs it (every production stage, by validation).")
 }
 
 // addLogin makes a component's secret: its own user, made a member of role by the
@@ -341,12 +341,12 @@ func (d *Database) suppress(props Props) {
 	}
 	if !props.MultiAZ {
 		checks.Suppress(d.Primary, "AwsSolutions-RDS3",
-			"This stage runs a single-AZ primary to keep its cost down; Config.Validate requires Multi-AZ in prod.")
+			"This stage runs a single-AZ primary to keep its cost down; Config.Validate requires Multi-AZ in production stages.")
 	}
 	if !props.DeletionProtection {
 		for _, instance := range d.instances() {
 			checks.Suppress(instance, "AwsSolutions-RDS10",
-				"This stage is meant to be torn down with make destroy; Config.Validate requires deletion protection in prod.")
+				"This stage is meant to be torn down with make destroy; Config.Validate requires deletion protection in production stages.")
 		}
 	}
 	// The CDK sets the retention of the log groups RDS creates itself with a

@@ -50,32 +50,57 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 	props.TerminationProtection = jsii.Bool(cfg.TerminationProtection)
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	policy := removal.Policy(cfg.RemovalPolicy)
+	s := &Stateful{Stack: stack}
 	// One key encrypts every log group of the stage in this region, this stack's
 	// and the stateless stacks' alike.
-	logsKey := logs.NewKey(stack, "OpsLogsKey", policy)
+	s.LogsKey = logs.NewKey(stack, "OpsLogsKey", policy)
 	// One key encrypts every secret of the stage: readers get explicit grants on it
-	// (readSecret), so its policy never names a role of another stack.
-	secretsKey := awskms.NewKey(stack, jsii.String("OpsSecretsKey"), &awskms.KeyProps{
+	// (grant.ReadSecret), so its policy never names a role of another stack.
+	s.SecretsKey = awskms.NewKey(stack, jsii.String("OpsSecretsKey"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the stage's secrets: database logins, the cache AUTH token, the origin secret"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     removal.Keep(policy),
 	})
-
-	net := network.New(stack, "Network", network.Props{
+	s.Network = network.New(stack, "Network", network.Props{
 		CIDR:                 cfg.Network.CIDR,
 		AZs:                  cfg.Network.AZs,
 		NATGateways:          cfg.Network.NATGateways,
 		FlowLogRetentionDays: cfg.Network.FlowLogRetentionDays,
-		LogsKey:              logsKey,
+		LogsKey:              s.LogsKey,
 		RemovalPolicy:        policy,
 	})
+	s.Database = database.New(stack, "Database", s.databaseProps(cfg))
+	s.Cache = cache.New(stack, "Cache", s.cacheProps(cfg))
+	var writers []string
+	for _, fn := range dataWriters {
+		writers = append(writers, dataWriterRoleArn(stack, cfg, fn))
+	}
+	s.Storage = storage.New(stack, "Storage", storage.Props{
+		AccessLogRetentionDays: cfg.Storage.AccessLogRetentionDays,
+		DataRetentionDays:      cfg.Storage.DataRetentionDays,
+		NoncurrentVersionDays:  cfg.Storage.NoncurrentVersionDays,
+		DataWriters:            writers,
+		DataReaders:            cfg.Storage.DataReaderRoleArns,
+		RemovalPolicy:          policy,
+	})
+	s.Origin = edge.NewOriginSecret(stack, "EdgeOriginSecret", s.SecretsKey, removal.Keep(policy))
+	s.AlarmTopic = alarms.NewTopic(stack, "Ops", alarms.TopicProps{
+		Emails: cfg.Ops.AlarmEmails, HTTPSEndpoints: cfg.Ops.AlarmHTTPSEndpoints, RemovalPolicy: policy,
+	})
+	alarms.Notify(s.AlarmTopic.Topic, s.Database.Alarms...)
+	alarms.Notify(s.AlarmTopic.Topic, s.Cache.Alarms...)
+	s.outputs()
+	return s
+}
 
+// databaseProps are the database tier's props from the stage's config.
+func (s *Stateful) databaseProps(cfg config.Config) database.Props {
 	db := cfg.Database
-	data := database.New(stack, "Database", database.Props{
-		SecretsKey:                secretsKey,
-		Vpc:                       net.Vpc,
-		Subnets:                   net.Data,
-		RotationSubnets:           net.App,
+	return database.Props{
+		SecretsKey:                s.SecretsKey,
+		Vpc:                       s.Network.Vpc,
+		Subnets:                   s.Network.Data,
+		RotationSubnets:           s.Network.App,
 		ZoneName:                  cfg.Prefix + ".internal",
 		DatabaseName:              databaseName,
 		EngineVersion:             db.EngineVersion,
@@ -96,14 +121,17 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 		ReplicaLagAlarmSeconds:    db.ReplicaLagAlarmSeconds,
 		BackupWindow:              db.BackupWindow,
 		MaintenanceWindow:         db.MaintenanceWindow,
-		RemovalPolicy:             policy,
-	})
+		RemovalPolicy:             removal.Policy(cfg.RemovalPolicy),
+	}
+}
 
+// cacheProps are the cache tier's props from the stage's config.
+func (s *Stateful) cacheProps(cfg config.Config) cache.Props {
 	cc := cfg.Cache
-	kv := cache.New(stack, "Cache", cache.Props{
-		SecretsKey:            secretsKey,
-		Vpc:                   net.Vpc,
-		Subnets:               net.Data,
+	return cache.Props{
+		SecretsKey:            s.SecretsKey,
+		Vpc:                   s.Network.Vpc,
+		Subnets:               s.Network.Data,
 		EngineVersion:         cc.EngineVersion,
 		NodeType:              cc.NodeType,
 		Replicas:              cc.Replicas,
@@ -113,41 +141,22 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stat
 		SnapshotWindow:        cc.SnapshotWindow,
 		MaintenanceWindow:     cc.MaintenanceWindow,
 		LogRetentionDays:      cc.LogRetentionDays,
-		LogsKey:               logsKey,
-		RemovalPolicy:         policy,
-	})
-
-	var writers []string
-	for _, fn := range dataWriters {
-		writers = append(writers, dataWriterRoleArn(stack, cfg, fn))
+		LogsKey:               s.LogsKey,
+		RemovalPolicy:         removal.Policy(cfg.RemovalPolicy),
 	}
-	buckets := storage.New(stack, "Storage", storage.Props{
-		AccessLogRetentionDays: cfg.Storage.AccessLogRetentionDays,
-		DataRetentionDays:      cfg.Storage.DataRetentionDays,
-		NoncurrentVersionDays:  cfg.Storage.NoncurrentVersionDays,
-		DataWriters:            writers,
-		DataReaders:            cfg.Storage.DataReaderRoleArns,
-		RemovalPolicy:          policy,
-	})
+}
 
-	origin := edge.NewOriginSecret(stack, "EdgeOriginSecret", secretsKey, removal.Keep(policy))
-
-	alerts := alarms.NewTopic(stack, "Ops", alarms.TopicProps{
-		Emails: cfg.Ops.AlarmEmails, HTTPSEndpoints: cfg.Ops.AlarmHTTPSEndpoints, RemovalPolicy: policy,
-	})
-	alarms.Notify(alerts.Topic, data.Alarms...)
-	alarms.Notify(alerts.Topic, kv.Alarms...)
-
-	output(stack, "DatabaseWriterEndpoint", data.WriterEndpoint, "Host name of the PostgreSQL primary: writes and read-your-own-write")
-	output(stack, "DatabaseReaderName", jsii.String(data.ReaderName), "Host name that spreads reads over the replicas (the primary when there are none)")
-	output(stack, "DatabaseSecretArn", data.Secret.SecretArn(), "Secret with the admin credentials (migrations and rotation only)")
-	output(stack, "CachePrimaryEndpoint", kv.PrimaryEndpoint, "Host name of the cache primary (TLS)")
-	output(stack, "CacheReaderEndpoint", kv.ReaderEndpoint, "Host name that spreads cache reads over the replicas")
-	output(stack, "CacheAuthTokenSecretArn", kv.AuthToken.SecretArn(), "Secret with the cache AUTH token")
-	output(stack, "OriginSecretArn", origin.SecretArn(), "The value CloudFront sends the API in "+shopapi.OriginHeader+" (make rotate-origin-secret)")
-	output(stack, "OpsTopicArn", alerts.Topic.TopicArn(), "The topic every alarm notifies: subscribe on-call here (config: Ops)")
-
-	return &Stateful{Stack: stack, Network: net, Database: data, Cache: kv, Storage: buckets, Origin: origin, LogsKey: logsKey, SecretsKey: secretsKey, AlarmTopic: alerts}
+// outputs show, after deploy, the names and secrets an operator looks up.
+func (s *Stateful) outputs() {
+	data, kv := s.Database, s.Cache
+	output(s.Stack, "DatabaseWriterEndpoint", data.WriterEndpoint, "Host name of the PostgreSQL primary: writes and read-your-own-write")
+	output(s.Stack, "DatabaseReaderName", jsii.String(data.ReaderName), "Host name that spreads reads over the replicas (the primary when there are none)")
+	output(s.Stack, "DatabaseSecretArn", data.Secret.SecretArn(), "Secret with the admin credentials (migrations and rotation only)")
+	output(s.Stack, "CachePrimaryEndpoint", kv.PrimaryEndpoint, "Host name of the cache primary (TLS)")
+	output(s.Stack, "CacheReaderEndpoint", kv.ReaderEndpoint, "Host name that spreads cache reads over the replicas")
+	output(s.Stack, "CacheAuthTokenSecretArn", kv.AuthToken.SecretArn(), "Secret with the cache AUTH token")
+	output(s.Stack, "OriginSecretArn", s.Origin.SecretArn(), "The value CloudFront sends the API in "+shopapi.OriginHeader+" (make rotate-origin-secret)")
+	output(s.Stack, "OpsTopicArn", s.AlarmTopic.Topic.TopicArn(), "The topic every alarm notifies: subscribe on-call here (config: Ops)")
 }
 
 // dataWriters are the functions of the events stack that write customer data.
