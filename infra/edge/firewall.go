@@ -90,32 +90,7 @@ func NewFirewall(scope constructs.Construct, id string, props FirewallProps) aws
 		},
 		Action:           tooMany,
 		VisibilityConfig: visibility(RateRuleName),
-	}, &awswafv2.CfnWebACL_RuleProperty{
-		// Keyed on the session cookie: one shopper behind a shared address (an
-		// office, a carrier's NAT) is held to their own share. A request without
-		// the cookie has no key and only the per-IP rule applies to it.
-		Name:     jsii.String(SessionRateRuleName),
-		Priority: jsii.Number(1),
-		Statement: &awswafv2.CfnWebACL_StatementProperty{
-			RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
-				AggregateKeyType:    jsii.String("CUSTOM_KEYS"),
-				CustomKeys:          &[]any{&awswafv2.CfnWebACL_RateBasedStatementCustomKeyProperty{Cookie: &awswafv2.CfnWebACL_RateLimitCookieProperty{Name: jsii.String(shopapi.SessionCookie), TextTransformations: noTransformation}}},
-				Limit:               jsii.Number(props.SessionRateLimit),
-				EvaluationWindowSec: jsii.Number(props.SessionRateLimitWindowSeconds),
-				// Static files, cached by CloudFront, do not count against a shopper.
-				ScopeDownStatement: &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{
-					Statement: &awswafv2.CfnWebACL_StatementProperty{ByteMatchStatement: &awswafv2.CfnWebACL_ByteMatchStatementProperty{
-						FieldToMatch:         &awswafv2.CfnWebACL_FieldToMatchProperty{UriPath: map[string]any{}},
-						PositionalConstraint: jsii.String("STARTS_WITH"),
-						SearchString:         jsii.String(strings.TrimSuffix(StaticPath, "*")),
-						TextTransformations:  noTransformation,
-					}},
-				}},
-			},
-		},
-		Action:           tooMany,
-		VisibilityConfig: visibility(SessionRateRuleName),
-	}}
+	}, sessionRateRule(props, tooMany, visibility(SessionRateRuleName))}
 	for i, group := range ManagedRuleGroups {
 		rules = append(rules, &awswafv2.CfnWebACL_RuleProperty{
 			Name:     jsii.String(group),
@@ -176,4 +151,33 @@ func LogFirewall(scope constructs.Construct, id string, acl awswafv2.CfnWebACL, 
 		RedactedFields:        &redacted,
 	})
 	return group
+}
+
+// sessionRateRule limits each shopper, keyed on the session cookie: one shopper
+// behind a shared address (an office, a carrier's NAT) is held to their own share.
+// A request without the cookie has no key and only the per-IP rule applies to it.
+func sessionRateRule(props FirewallProps, action *awswafv2.CfnWebACL_RuleActionProperty, visibility *awswafv2.CfnWebACL_VisibilityConfigProperty) *awswafv2.CfnWebACL_RuleProperty {
+	return &awswafv2.CfnWebACL_RuleProperty{
+		Name:     jsii.String(SessionRateRuleName),
+		Priority: jsii.Number(1),
+		Statement: &awswafv2.CfnWebACL_StatementProperty{
+			RateBasedStatement: &awswafv2.CfnWebACL_RateBasedStatementProperty{
+				AggregateKeyType:    jsii.String("CUSTOM_KEYS"),
+				CustomKeys:          &[]any{&awswafv2.CfnWebACL_RateBasedStatementCustomKeyProperty{Cookie: &awswafv2.CfnWebACL_RateLimitCookieProperty{Name: jsii.String(shopapi.SessionCookie), TextTransformations: noTransformation}}},
+				Limit:               jsii.Number(props.SessionRateLimit),
+				EvaluationWindowSec: jsii.Number(props.SessionRateLimitWindowSeconds),
+				// Static files, cached by CloudFront, do not count against a shopper.
+				ScopeDownStatement: &awswafv2.CfnWebACL_StatementProperty{NotStatement: &awswafv2.CfnWebACL_NotStatementProperty{
+					Statement: &awswafv2.CfnWebACL_StatementProperty{ByteMatchStatement: &awswafv2.CfnWebACL_ByteMatchStatementProperty{
+						FieldToMatch:         &awswafv2.CfnWebACL_FieldToMatchProperty{UriPath: map[string]any{}},
+						PositionalConstraint: jsii.String("STARTS_WITH"),
+						SearchString:         jsii.String(strings.TrimSuffix(StaticPath, "*")),
+						TextTransformations:  noTransformation,
+					}},
+				}},
+			},
+		},
+		Action:           action,
+		VisibilityConfig: visibility,
+	}
 }

@@ -85,13 +85,12 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 	f := &Function{Construct: this}
 	timeout, memory := props.Timeout, props.MemoryMiB
 	if timeout == 0 {
-		timeout = 30
+		timeout = defaultTimeoutSeconds
 	}
 	if memory == 0 {
-		memory = 256
+		memory = defaultMemoryMiB
 	}
 	f.LogGroup = logs.NewGroup(this, "Logs", logs.GroupProps{RetentionDays: props.LogRetentionDays, RemovalPolicy: props.RemovalPolicy, Key: props.LogsKey})
-
 	env := map[string]*string{}
 	for k, v := range props.Environment {
 		env[k] = jsii.String(v)
@@ -100,19 +99,17 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 		env[envnames.MetricsNamespace] = jsii.String(props.MetricsNamespace)
 	}
 	fnProps := &awslambda.FunctionProps{
-		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:  awslambda.Architecture_ARM_64(),
-		Handler:       jsii.String("bootstrap"),
-		Code:          code(props.SourceDir, props.Package),
-		Description:   jsii.String(props.Description),
-		Environment:   &env,
-		Timeout:       awscdk.Duration_Seconds(jsii.Number(timeout)),
-		MemorySize:    jsii.Number(memory),
-		LogGroup:      f.LogGroup,
-		LoggingFormat: awslambda.LoggingFormat_JSON,
-	}
-	if props.DeadLetterQueue != nil {
-		fnProps.DeadLetterQueue = props.DeadLetterQueue
+		Runtime:         awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:    awslambda.Architecture_ARM_64(),
+		Handler:         jsii.String("bootstrap"),
+		Code:            code(props.SourceDir, props.Package),
+		Description:     jsii.String(props.Description),
+		Environment:     &env,
+		Timeout:         awscdk.Duration_Seconds(jsii.Number(timeout)),
+		MemorySize:      jsii.Number(memory),
+		LogGroup:        f.LogGroup,
+		LoggingFormat:   awslambda.LoggingFormat_JSON,
+		DeadLetterQueue: props.DeadLetterQueue,
 	}
 	if props.Vpc != nil {
 		f.SecurityGroup = awsec2.NewSecurityGroup(this, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
@@ -132,12 +129,25 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 	if props.RoleName != "" {
 		f.Function.Role().Node().DefaultChild().(awsiam.CfnRole).SetRoleName(jsii.String(props.RoleName))
 	}
+	f.addAlarms(props)
+	f.suppress(props)
+	return f
+}
 
+// A function's timeout and memory unless its Props say: 30 s is what a consumer
+// batch or an API call needs, far below the queue's visibility (six times it);
+// 256 MiB gives a Go binary room and the CPU share that comes with it.
+const (
+	defaultTimeoutSeconds = 30
+	defaultMemoryMiB      = 256
+)
+
+// suppress records the rules a Go function breaks on purpose.
+func (f *Function) suppress(props Props) {
 	managed := []string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
 	if props.Vpc != nil {
 		managed = append(managed, "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
 	}
-	f.addAlarms(props)
 	checks.Suppress(f.Function, checks.NIST+"LambdaConcurrency",
 		"No reserved concurrency: reserving it fails the deploy in a new account, whose quota is 10, and a queue consumer's concurrency is bounded by its SQS event source's MaximumConcurrency (Messaging.ConsumerConcurrency), counted in the stage's connection budget.")
 	if props.DeadLetterQueue == nil {
@@ -156,7 +166,6 @@ func New(scope constructs.Construct, id string, props Props) *Function {
 			"Active tracing: the CDK grants xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions, so IAM takes only Resource *.",
 			"Resource::*")
 	}
-	return f
 }
 
 // code is the function's asset: the bootstrap binary built by local bundling. Its
