@@ -24,7 +24,9 @@ type Props struct {
 	Metric awscloudwatch.IMetric
 	// Threshold the metric must pass: rise above, or fall below with Below.
 	Threshold float64
-	Below     bool
+	// Below fires the alarm when the metric falls below Threshold instead of rising
+	// above it (the default, false).
+	Below bool
 	// Periods in a row past the threshold before the alarm fires (default 3: one
 	// bad period is noise).
 	Periods int
@@ -70,7 +72,9 @@ type TopicProps struct {
 	// HTTPSEndpoints receive every alarm as an SNS HTTPS notification (a paging or
 	// chat service's SNS integration URL).
 	HTTPSEndpoints []string
-	RemovalPolicy  awscdk.RemovalPolicy
+	// RemovalPolicy applies to the topic's key: DESTROY deletes it, anything else (and
+	// the zero value) retains it.
+	RemovalPolicy awscdk.RemovalPolicy
 }
 
 // Topic is the encrypted ops topic and its key.

@@ -32,23 +32,43 @@ const OrdersRoute = shopapi.PlaceOrder
 
 // Props configure the API. The stage configuration has validated them.
 type Props struct {
-	Vpc     awsec2.IVpc
+	// Vpc is the network of the VPC link and its security group.
+	Vpc awsec2.IVpc
+	// Subnets hold the VPC link's network interfaces (the stacks pass the
+	// application subnets).
 	Subnets *awsec2.SubnetSelection
-	// Listener is the internal ALB's; LoadBalancer its load balancer, which will
-	// admit the VPC link and nothing else.
-	Listener     elbv2.IApplicationListener
+	// Listener is the internal ALB's listener, where every route is sent.
+	Listener elbv2.IApplicationListener
+	// LoadBalancer is the internal ALB, which will admit the VPC link on port 80
+	// and nothing else.
 	LoadBalancer elbv2.IApplicationLoadBalancer
 
-	RateLimit        float64
-	BurstLimit       int
-	OrdersRateLimit  float64
+	// RateLimit is the stage's steady rate in requests per second, shared by every
+	// route: more than 0, up to 10000 (from config API.RateLimit).
+	RateLimit float64
+	// BurstLimit is the size of the stage's token bucket, in requests: how many may
+	// arrive at once above RateLimit, 1 to 5000 (from config API.BurstLimit).
+	BurstLimit int
+	// OrdersRateLimit is the steady rate of OrdersRoute in requests per second, more
+	// than 0, up to RateLimit (from config API.OrdersRateLimit).
+	OrdersRateLimit float64
+	// OrdersBurstLimit is the token bucket's size on OrdersRoute, in requests, 1 to
+	// BurstLimit (from config API.OrdersBurstLimit).
 	OrdersBurstLimit int
-	PaymentURL       string
+	// PaymentURL is the https:// base URL of a third-party payment API that
+	// /api/pay/{proxy+} forwards to; empty creates no payment route.
+	PaymentURL string
 
-	LogRetentionDays   int
+	// LogRetentionDays is how long, in days, the access-log group keeps its logs: one
+	// of config.LogRetentionDays (from config API.LogRetentionDays).
+	LogRetentionDays int
+	// LatencyAlarmMillis is the p99 latency, in milliseconds, above which for 15
+	// minutes the Latency alarm fires (from config API.LatencyAlarmMillis).
 	LatencyAlarmMillis int
 	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
-	LogsKey       awskms.IKey
+	LogsKey awskms.IKey
+	// RemovalPolicy applies to the access-log group: DESTROY deletes it, anything
+	// else (and the zero value) retains it.
 	RemovalPolicy awscdk.RemovalPolicy
 }
 

@@ -31,25 +31,34 @@ const Port = 6379
 type Props struct {
 	// SecretsKey encrypts the AUTH token (readers get explicit grants on it).
 	SecretsKey awskms.IKey
-	Vpc        awsec2.IVpc
-	Subnets    *awsec2.SubnetSelection
+	// Vpc is the network the cache's security group is created in.
+	Vpc awsec2.IVpc
+	// Subnets hold the cache nodes (the stacks pass the isolated data subnets); they
+	// make up the cache's subnet group.
+	Subnets *awsec2.SubnetSelection
 
 	EngineVersion string // Valkey, e.g. "8.1"
 	NodeType      string // e.g. "cache.t4g.micro"
 	// Replicas is the number of read replicas of the one shard; failover needs one.
-	Replicas          int
+	Replicas int
+	// AutomaticFailover promotes a replica when the primary fails; it needs at least
+	// one replica (from config Cache.AutomaticFailover, required in production).
 	AutomaticFailover bool
-	MultiAZ           bool
+	// MultiAZ places the replicas in other AZs than the primary; it needs
+	// AutomaticFailover (from config Cache.MultiAZ).
+	MultiAZ bool
 
 	SnapshotRetentionDays int    // 0 turns automatic snapshots off
 	SnapshotWindow        string // e.g. "03:00-04:00", UTC
 	MaintenanceWindow     string // e.g. "sun:05:00-sun:06:00", UTC
-	LogRetentionDays      int
+	// LogRetentionDays is how long the slow log is kept in CloudWatch Logs, in days:
+	// one of config.LogRetentionDays (from config Cache.LogRetentionDays).
+	LogRetentionDays int
 
+	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
+	LogsKey awskms.IKey
 	// RemovalPolicy applies to the replication group (SNAPSHOT keeps a final
 	// snapshot), its key, its secret and its logs.
-	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
-	LogsKey       awskms.IKey
 	RemovalPolicy awscdk.RemovalPolicy
 }
 
@@ -196,8 +205,6 @@ func subnetIDs(vpc awsec2.IVpc, selection *awsec2.SubnetSelection) *[]any {
 	return &ids
 }
 
-// nodeMetric is one metric of one node: ElastiCache names the nodes of a
-// replication group <id>-001, <id>-002, ...
 // NodeMetrics returns one metric per node of the replication group, for dashboards.
 func (c *Cache) NodeMetrics(name, statistic string) []awscloudwatch.IMetric {
 	metrics := make([]awscloudwatch.IMetric, c.nodes)
@@ -207,6 +214,8 @@ func (c *Cache) NodeMetrics(name, statistic string) []awscloudwatch.IMetric {
 	return metrics
 }
 
+// nodeMetric is one metric of one node: ElastiCache names the nodes of a
+// replication group <id>-001, <id>-002, ...
 func (c *Cache) nodeMetric(name string, node int, statistic string) awscloudwatch.Metric {
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace:  jsii.String("AWS/ElastiCache"),

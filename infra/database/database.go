@@ -35,6 +35,8 @@ const ReaderRecord = "reader"
 
 // Props configure the database tier. The stage configuration has validated them.
 type Props struct {
+	// Vpc is the network of the instances, their security groups, the rotation
+	// functions and the private hosted zone; replicas spread over its AZs.
 	Vpc awsec2.IVpc
 	// SecretsKey encrypts the admin secret and every login's. Readers in other
 	// stacks get explicit grants on it (see grant.ReadSecret), never the CDK's
@@ -52,28 +54,53 @@ type Props struct {
 
 	EngineVersion string // e.g. "17.9"
 	InstanceClass string // e.g. "db.t4g.micro"; replicas use the same class
-	MemoryGiB     float64
-	MultiAZ       bool
-	Replicas      int
+	// MemoryGiB is InstanceClass's memory in GiB (config.DatabaseInstanceClasses); it
+	// sizes the free-memory and connection-count alarms.
+	MemoryGiB float64
+	// MultiAZ keeps a synchronous standby of the primary in another AZ (from config
+	// Database.MultiAZ, required in production).
+	MultiAZ bool
+	// Replicas is the number of read replicas, 0 to 5 (from config Database.Replicas,
+	// at least 2 in production); 0 points the reader name at the primary.
+	Replicas int
 
-	AllocatedStorageGiB    int
+	// AllocatedStorageGiB is the primary's initial gp3 storage in GiB, 20 to 65536; the
+	// free-storage alarms fire below 10% of it.
+	AllocatedStorageGiB int
+	// MaxAllocatedStorageGiB is the ceiling, in GiB, up to which storage autoscaling
+	// grows: at least 10% above AllocatedStorageGiB, up to 65536.
 	MaxAllocatedStorageGiB int
-	BackupRetentionDays    int
-	DeletionProtection     bool
+	// BackupRetentionDays is how many days the primary's automated backups (and so
+	// point-in-time recovery) reach back, 1 to 35: replicas need backups on the primary.
+	BackupRetentionDays int
+	// DeletionProtection stops the primary and the replicas from being deleted until it
+	// is turned off (from config Database.DeletionProtection, required in production).
+	DeletionProtection bool
 
+	// PerformanceInsights turns Performance Insights on for every instance, its data
+	// encrypted with the tier's key (from config Database.PerformanceInsights).
 	PerformanceInsights       bool
 	MonitoringIntervalSeconds int // 0 turns enhanced monitoring off
-	LogRetentionDays          int
-	SlowQueryMillis           int
-	RotationDays              int
+	// LogRetentionDays is how long, in days, the postgresql and upgrade logs exported to
+	// CloudWatch Logs are kept: one of config.LogRetentionDays.
+	LogRetentionDays int
+	// SlowQueryMillis is log_min_duration_statement: statements slower than this many
+	// milliseconds are logged, 0 to 600000 (0 logs every statement).
+	SlowQueryMillis int
+	// RotationDays is how many days pass between rotations of the admin secret and of
+	// every login's, 1 to 365 (from config Database.SecretRotationDays).
+	RotationDays int
 	// Logins are the components' users, by the role each is a member of: each gets
 	// a secret of its own, rotated with alternating users.
 	Logins map[string]string
 
 	// ReplicaLagAlarmSeconds is the replica lag that raises an alarm.
 	ReplicaLagAlarmSeconds int
-	// BackupWindow ("hh:mm-hh:mm") and MaintenanceWindow ("ddd:hh:mm-ddd:hh:mm") are UTC.
-	BackupWindow      string
+	// BackupWindow is the primary's daily backup window, "hh:mm-hh:mm" in UTC, at
+	// least an hour long (from config Database.BackupWindow).
+	BackupWindow string
+	// MaintenanceWindow is every instance's weekly maintenance window,
+	// "ddd:hh:mm-ddd:hh:mm" in UTC, at least an hour, not overlapping BackupWindow.
 	MaintenanceWindow string
 
 	// RemovalPolicy applies to the primary, its key and its logs. Replicas hold no

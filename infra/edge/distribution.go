@@ -42,17 +42,28 @@ type DistributionProps struct {
 	StaticDir string
 	// WebACLArn is the ARN of the us-east-1 web ACL that filters every request.
 	WebACLArn string
-	// Domain, Certificate and Zone are all set for a custom domain, or all empty.
-	Domain      string
+	// Domain is the site's own host name (from config Edge.Domain); empty serves the
+	// site on CloudFront's *.cloudfront.net name and leaves Certificate and Zone nil.
+	Domain string
+	// Certificate is the us-east-1 ACM certificate of Domain (from the edge stack);
+	// set exactly when Domain is.
 	Certificate awscertificatemanager.ICertificate
-	Zone        awsroute53.IHostedZone
+	// Zone is the Route 53 public hosted zone of Domain, which gets the A and AAAA
+	// alias records; set exactly when Domain is.
+	Zone awsroute53.IHostedZone
 
-	PriceClass       string
+	// PriceClass picks CloudFront's edge locations: "100", "200" or "All" (from
+	// config Edge.PriceClass).
+	PriceClass string
+	// LogRetentionDays is how many days the log bucket keeps CloudFront's access logs
+	// and the static bucket's server logs (from config Edge.LogRetentionDays).
 	LogRetentionDays int
 	// DeploymentLogRetentionDays applies to the log group of the static-file upload.
 	DeploymentLogRetentionDays int
 	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
-	LogsKey       awskms.IKey
+	LogsKey awskms.IKey
+	// RemovalPolicy applies to both buckets and the upload's log group: DESTROY deletes
+	// them (emptying the buckets), anything else retains them.
 	RemovalPolicy awscdk.RemovalPolicy
 }
 

@@ -27,11 +27,15 @@ type FirewallProps struct {
 	// MetricPrefix starts the CloudWatch metric name of the ACL and of each rule.
 	MetricPrefix string
 	// RateLimit requests per IP address in RateLimitWindowSeconds; more get 429.
-	RateLimit              int
+	RateLimit int
+	// RateLimitWindowSeconds is the window, in seconds, over which RateLimit counts:
+	// 60, 120, 300 or 600 (from config Edge.RateLimitWindowSeconds).
 	RateLimitWindowSeconds int
 	// SessionRateLimit requests to the API per storefront session (the
 	// shopapi.SessionCookie value) in SessionRateLimitWindowSeconds; more get 429.
-	SessionRateLimit              int
+	SessionRateLimit int
+	// SessionRateLimitWindowSeconds is the window, in seconds, over which
+	// SessionRateLimit counts: 60, 120, 300 or 600 (from config Edge).
 	SessionRateLimitWindowSeconds int
 }
 

@@ -30,28 +30,43 @@ import (
 
 // Props configure a function.
 type Props struct {
-	// SourceDir is the module root; Package the function's main package in it,
-	// e.g. "./lambdas/inventory".
-	SourceDir   string
-	Package     string
+	// SourceDir is the module root the function is built from.
+	SourceDir string
+	// Package is the function's main package inside SourceDir, e.g.
+	// "./lambdas/inventory"; it is built into the binary named bootstrap.
+	Package string
+	// Description is the function's description in Lambda; it also starts its
+	// security group's description and its alarms' default descriptions.
 	Description string
+	// Environment is the function's environment variables, by name; New adds
+	// METRICS_NAMESPACE when MetricsNamespace is set.
 	Environment map[string]string
-	// Timeout in seconds (default 30) and MemoryMiB (default 256).
-	Timeout   int
+	// Timeout is the function's timeout in seconds (default 30).
+	Timeout int
+	// MemoryMiB is the function's memory in MiB (default 256), which also sets its
+	// share of CPU.
 	MemoryMiB int
-	// Vpc and Subnets put the function in the VPC; nil keeps it outside.
-	Vpc     awsec2.IVpc
+	// Vpc puts the function in the VPC, with a security group that allows only HTTPS
+	// out until a tier grants more; nil keeps it outside.
+	Vpc awsec2.IVpc
+	// Subnets are the VPC subnets the function runs in (the stacks pass the
+	// application subnets); used only with Vpc.
 	Subnets *awsec2.SubnetSelection
 
+	// LogRetentionDays is how long, in days, the function's log group keeps its logs:
+	// one of config.LogRetentionDays (from config Messaging.LogRetentionDays).
 	LogRetentionDays int
 	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
-	LogsKey       awskms.IKey
+	LogsKey awskms.IKey
+	// RemovalPolicy applies to the function's log group: DESTROY deletes it, anything
+	// else (and the zero value) retains it.
 	RemovalPolicy awscdk.RemovalPolicy
 	// ErrorAlarmPeriods is how many 5-minute periods in a row with errors raise the
 	// errors alarm (default 3: SQS retries a consumer's failures, so one bad
-	// period is not news; 1 for a job that runs once a day). ErrorAlarmDescription
-	// says what the errors mean for the shop.
-	ErrorAlarmPeriods     int
+	// period is not news; 1 for a job that runs once a day).
+	ErrorAlarmPeriods int
+	// ErrorAlarmDescription says what the errors mean for the shop; empty uses
+	// Description followed by the number of periods.
 	ErrorAlarmDescription string
 	// Tracing turns on X-Ray active tracing.
 	Tracing bool

@@ -41,6 +41,8 @@ type Subscriber struct {
 
 // Props configure the fan-out.
 type Props struct {
+	// Subscribers each get a queue, its dead-letter queue and a subscription
+	// dead-letter queue (the stacks pass one per orderevents.Consumers entry).
 	Subscribers []Subscriber
 	// FilterAttribute is the message attribute the filter policies match.
 	FilterAttribute string
@@ -48,7 +50,9 @@ type Props struct {
 	MaxReceiveCount int
 	// OldestMessageAlarmSeconds is the age of the oldest message that raises an alarm.
 	OldestMessageAlarmSeconds int
-	RemovalPolicy             awscdk.RemovalPolicy
+	// RemovalPolicy applies to the queues' key and the topic's key: DESTROY deletes
+	// them, anything else retains them.
+	RemovalPolicy awscdk.RemovalPolicy
 }
 
 // Messaging is the topic and its queues, by subscriber name.

@@ -32,9 +32,9 @@ type Props struct {
 	NATGateways int
 	// FlowLogRetentionDays is how long flow logs are kept.
 	FlowLogRetentionDays int
-	// RemovalPolicy applies to the flow-log group; the zero value retains it.
 	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
-	LogsKey       awskms.IKey
+	LogsKey awskms.IKey
+	// RemovalPolicy applies to the flow-log group; the zero value retains it.
 	RemovalPolicy awscdk.RemovalPolicy
 }
 

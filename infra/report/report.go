@@ -30,8 +30,12 @@ type Props struct {
 	// Function is the job; the construct adds REPORTS_TOPIC_ARN and REPORT_TIME_ZONE.
 	Function gofunction.Props
 	// Schedule is a cron(...) expression, evaluated in TimeZone.
-	Schedule      string
-	TimeZone      string
+	Schedule string
+	// TimeZone is the IANA time zone of Schedule and of the report's "yesterday",
+	// e.g. Europe/Paris; the function gets it as REPORT_TIME_ZONE (from config Report).
+	TimeZone string
+	// RetryAttempts is how many times the scheduler retries a failed invocation, 0 to
+	// 185, before the event goes to the dead-letter queue (from config Report).
 	RetryAttempts int
 	// Emails subscribe to the summary (each confirms by email).
 	Emails []string

@@ -17,10 +17,14 @@ import (
 
 // Props configure the buckets.
 type Props struct {
+	// AccessLogRetentionDays is how many days the access-log bucket keeps the load
+	// balancer's and the buckets' access logs, 1 to 3653 (from config Storage).
 	AccessLogRetentionDays int
-	// DataRetentionDays and NoncurrentVersionDays expire the customer data and its
-	// previous versions.
-	DataRetentionDays     int
+	// DataRetentionDays is how many days the customer data (the event archive and the
+	// reports) is kept before it expires, 1 to 3653 (from config Storage).
+	DataRetentionDays int
+	// NoncurrentVersionDays is how many days an overwritten or deleted object's
+	// previous version is kept, in every bucket here, 1 to 365 (from config Storage).
 	NoncurrentVersionDays int
 	// DataWriters are the ARNs of the roles that write the customer data (the
 	// archive and report functions, named in advance: they live in a stack that

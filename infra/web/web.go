@@ -36,7 +36,10 @@ const ServicePort = 8080
 
 // Props configure the web tier. The stage configuration has validated them.
 type Props struct {
-	Vpc     awsec2.IVpc
+	// Vpc is the network of the fleet, the load balancer and their security groups.
+	Vpc awsec2.IVpc
+	// Subnets hold the instances and the internal load balancer (the stacks pass
+	// the application subnets).
 	Subnets *awsec2.SubnetSelection
 	// SourceDir is the module root; the service is built from ./service.
 	SourceDir string
@@ -50,17 +53,37 @@ type Props struct {
 	// instance (OTLP/HTTP on loopback), which forwards them to X-Ray.
 	Tracing bool
 
-	InstanceType             string
+	// InstanceType is the instances' type, one of config.WebInstanceTypes (Graviton:
+	// the service is built for arm64), from config Web.InstanceType.
+	InstanceType string
+	// MinCapacity and MaxCapacity bound the Auto Scaling group, in instances: min 1
+	// to 20 (2 or more in production), max above min, up to 50 (from config Web).
 	MinCapacity, MaxCapacity int
-	CPUTargetPercent         int
-	RequestsPerTargetPerMin  int
-	DrainSeconds             int
-	P99LatencyAlarmMillis    int
-	DeletionProtection       bool
-	AccessLogs               awss3.IBucket
-	LogRetentionDays         int
+	// CPUTargetPercent is the average CPU utilisation, in percent, that target
+	// tracking keeps the group at, 10 to 90 (from config Web.CPUTargetPercent).
+	CPUTargetPercent int
+	// RequestsPerTargetPerMin is the requests per instance per minute that target
+	// tracking aims for, 1 or more (from config Web.RequestsPerTargetPerMinute).
+	RequestsPerTargetPerMin int
+	// DrainSeconds is the ALB's deregistration delay and the service's shutdown drain
+	// (DRAIN_TIMEOUT), in seconds, 0 to 3600; systemd allows 10 s more to stop.
+	DrainSeconds int
+	// P99LatencyAlarmMillis is the targets' p99 response time, in milliseconds, above
+	// which for 15 minutes the P99ResponseTime alarm fires.
+	P99LatencyAlarmMillis int
+	// DeletionProtection stops the load balancer from being deleted until it is
+	// turned off (from config Web.DeletionProtection, required in production).
+	DeletionProtection bool
+	// AccessLogs is the bucket the load balancer writes its access logs to, under
+	// storage.LoadBalancerLogPrefix (the stateful stack's access-log bucket).
+	AccessLogs awss3.IBucket
+	// LogRetentionDays is how long, in days, the service's log group keeps its logs:
+	// one of config.LogRetentionDays (from config Web.LogRetentionDays).
+	LogRetentionDays int
 	// LogsKey encrypts the log groups (logs.NewKey, in the stateful stack).
-	LogsKey       awskms.IKey
+	LogsKey awskms.IKey
+	// RemovalPolicy applies to the service's log group: DESTROY deletes it, anything
+	// else (and the zero value) retains it.
 	RemovalPolicy awscdk.RemovalPolicy
 	// Notifications receives the group's launch and termination events, failed
 	// ones included.
