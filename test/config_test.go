@@ -262,3 +262,25 @@ func setDomain(c *config.Config, domain, zoneID, zoneName string) {
 func withRepository(c *config.Config, repository string) {
 	c.Delivery.GitHubRepository, c.Delivery.GitHubOwnerID, c.Delivery.GitHubRepositoryID = repository, testOwnerID, testRepositoryID
 }
+
+// TestStagesMayNotShareNames: a block copied in stages.go for a new stage and not
+// yet renamed stops every command with one line per shared setting.
+func TestStagesMayNotShareNames(t *testing.T) {
+	dev, _ := config.ForStage("dev")
+	copyOfDev := dev
+	copyOfDev.Stage = "qa"
+	err := config.Distinct([]config.Config{dev, copyOfDev})
+	want := `stages.go config: prefix "shop-dev": want a prefix of its own: the stack names start with it (stages dev and qa share it)` + "\n" +
+		`stages.go config: bootstrapQualifier "shopdev": want a qualifier of its own: each stage deploys through its own bootstrap (stages dev and qa share it)`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want\n%s", err, want)
+	}
+	var all []config.Config
+	for _, stage := range config.StageNames() {
+		cfg, _ := config.ForStage(stage)
+		all = append(all, cfg)
+	}
+	if err := config.Distinct(all); err != nil {
+		t.Error(err)
+	}
+}

@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/internal/orderevents"
+	"github.com/example/scalable-web/internal/shopapi"
 )
 
 // TestRecipeAddAConsumer follows the README's "Add a consumer": one row in
@@ -87,5 +89,92 @@ func TestRecipeAddAConsumer(t *testing.T) {
 	dashboard := fmt.Sprint(s.templates[*s.stacks.Ops.StackName()])
 	if !strings.Contains(dashboard, name) {
 		t.Errorf("the dashboard does not chart the %s consumer", name)
+	}
+}
+
+// TestRecipeAddAStage follows the README's "Add a stage": a copy of staging's
+// block with a name, prefix, bootstrap qualifier and network of its own. It
+// synthesizes under its own stack names, tagged with its name, and passes every
+// check; being no production stage, it asks for no confirmation.
+func TestRecipeAddAStage(t *testing.T) {
+	s := synthesizeVariant(t, "qa", "staging", func(c *config.Config) {
+		c.Stage, c.Prefix, c.BootstrapQualifier = "qa", "shop-qa", "shopqa"
+		c.Network.CIDR = "10.50.0.0/16"
+	})
+	if s.err != nil {
+		t.Fatalf("synth: %v", s.err)
+	}
+	for _, v := range append(append(s.report.nag(), s.report.cloudFormation()...), s.report.annotations()...) {
+		t.Errorf("check: %v", v)
+	}
+	for _, stack := range stackNames(s.stacks) {
+		if !strings.HasPrefix(stack, "shop-qa-") {
+			t.Errorf("stack %s: want it named after the stage's prefix shop-qa", stack)
+		}
+	}
+	vpc := only(t, s, *s.stacks.Stateful.StackName(), "AWS::EC2::VPC")
+	if tagValue(vpc, "stage") != "qa" || vpc["CidrBlock"] != "10.50.0.0/16" {
+		t.Errorf("VPC tagged stage %q with CIDR %v, want qa and 10.50.0.0/16", tagValue(vpc, "stage"), vpc["CidrBlock"])
+	}
+}
+
+// TestRecipeAddARoute follows the README's "Add a route": one key in
+// internal/shopapi.Routes (and its handler in the service, which the service's
+// contract test asks for). The API creates the route, sent to the load balancer
+// like the others, with nothing else changed.
+func TestRecipeAddARoute(t *testing.T) {
+	const route = "GET /api/categories"
+	saved := shopapi.Routes
+	shopapi.Routes = append(slices.Clone(saved), route)
+	s := func() *synthesis {
+		defer func() { shopapi.Routes = saved }()
+		return synthesizeVariant(t, "dev-route", "dev", func(*config.Config) {})
+	}()
+	if s.err != nil {
+		t.Fatalf("synth: %v", s.err)
+	}
+	routes := s.resources(*s.stacks.API.StackName(), "AWS::ApiGatewayV2::Route")
+	keys := map[string]map[string]any{}
+	for _, r := range routes {
+		keys[fmt.Sprint(props(r)["RouteKey"])] = props(r)
+	}
+	added, ok := keys[route]
+	if !ok {
+		t.Fatalf("routes %v: no %s", slices.Sorted(maps.Keys(keys)), route)
+	}
+	if len(keys) != len(saved)+1 {
+		t.Errorf("%d routes, want the %d of the contract and the new one", len(keys), len(saved))
+	}
+	if fmt.Sprint(added["Target"]) != fmt.Sprint(keys[shopapi.Products]["Target"]) {
+		t.Errorf("%s targets %v, want the load balancer's integration like %s (%v)", route, added["Target"], shopapi.Products, keys[shopapi.Products]["Target"])
+	}
+}
+
+// TestRecipeChangeATierDefault follows the README's "Change a tier default": a
+// value in a stage's block of stages.go reaches the template, and only where that
+// value is used.
+func TestRecipeChangeATierDefault(t *testing.T) {
+	s := synthesizeVariant(t, "dev-cpu-target", "dev", func(c *config.Config) { c.Web.CPUTargetPercent = 45 })
+	base := synthesize(t, "dev")
+	targets := 0
+	for _, p := range s.resources(*s.stacks.Web.StackName(), "AWS::AutoScaling::ScalingPolicy") {
+		tracking, _ := props(p)["TargetTrackingConfiguration"].(map[string]any)
+		if fmt.Sprint(tracking["PredefinedMetricSpecification"]) == "map[PredefinedMetricType:ASGAverageCPUUtilization]" {
+			targets++
+			if tracking["TargetValue"] != float64(45) {
+				t.Errorf("CPU target %v, want 45", tracking["TargetValue"])
+			}
+		}
+	}
+	if targets != 1 {
+		t.Errorf("%d CPU target-tracking policies, want 1", targets)
+	}
+	for _, stack := range stackNames(s.stacks) {
+		if stack == *s.stacks.Web.StackName() {
+			continue
+		}
+		if a, b := normalize(t, s.templates[stack]), normalize(t, base.templates[stack]); string(a) != string(b) {
+			t.Errorf("%s changed with web.cpuTargetPercent: %s", stack, diff(string(b), string(a)))
+		}
 	}
 }

@@ -233,10 +233,40 @@ func StageNames() []string {
 
 // ForStage returns the configuration of the named stage, not yet validated.
 func ForStage(name string) (Config, error) {
+	if err := Distinct(stages); err != nil {
+		return Config{}, err
+	}
 	for _, s := range stages {
 		if s.Stage == name {
 			return s, nil
 		}
 	}
 	return Config{}, fmt.Errorf("stage %q: want one of %s (choose with -c stage=NAME)", name, strings.Join(StageNames(), ", "))
+}
+
+// Distinct reports what two stages may not share: a name, a prefix (their stacks
+// would be the same stacks) or a bootstrap qualifier (their deploy roles would
+// reach each other's stacks). A block copied in stages.go and not yet renamed
+// fails here, naming both stages.
+func Distinct(stages []Config) error {
+	var p problems
+	for _, setting := range []struct {
+		field, why string
+		value      func(Config) string
+	}{
+		{"stage", "one stage per name", func(c Config) string { return c.Stage }},
+		{"prefix", "a prefix of its own: the stack names start with it", func(c Config) string { return c.Prefix }},
+		{"bootstrapQualifier", "a qualifier of its own: each stage deploys through its own bootstrap", func(c Config) string { return c.BootstrapQualifier }},
+	} {
+		seen := map[string]string{}
+		for _, c := range stages {
+			v := setting.value(c)
+			if other, ok := seen[v]; ok {
+				p.add(setting.field, v, fmt.Sprintf("%s (stages %s and %s share it)", setting.why, other, c.Stage))
+				continue
+			}
+			seen[v] = c.Stage
+		}
+	}
+	return p.err("stages.go")
 }
