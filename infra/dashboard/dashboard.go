@@ -13,12 +13,13 @@ import (
 )
 
 // Period is the period of every graph but the daily ones: five minutes, the
-// finest that basic CloudWatch metrics of every tier report at.
-var Period = awscdk.Duration_Minutes(jsii.Number(5))
+// finest that basic CloudWatch metrics of every tier report at. (A function, not
+// a variable: a package-level jsii value would start Node at init, before main.)
+func Period() awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(5)) }
 
 // Stat is the metric options of a graph line: Period and the statistic.
 func Stat(statistic string) *awscloudwatch.MetricOptions {
-	return &awscloudwatch.MetricOptions{Period: Period, Statistic: jsii.String(statistic)}
+	return &awscloudwatch.MetricOptions{Period: Period(), Statistic: jsii.String(statistic)}
 }
 
 // Graph is one line graph of a dashboard row.
@@ -69,19 +70,19 @@ func Business(namespace string, consumers []string) Row {
 		})
 	}
 	service := func(name, statistic string) awscloudwatch.Metric {
-		return metric(emf.ServiceShop, name, Period, statistic)
+		return metric(emf.ServiceShop, name, Period(), statistic)
 	}
 	hitRatio := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 		Expression: jsii.String("100 * hits / (hits + misses)"),
 		UsingMetrics: &map[string]awscloudwatch.IMetric{
 			"hits": service(emf.CacheHits, "Sum"), "misses": service(emf.CacheMisses, "Sum"),
 		},
-		Label: jsii.String("product reads served from the cache (%)"), Period: Period,
+		Label: jsii.String("product reads served from the cache (%)"), Period: Period(),
 	})
 	var processed, failed []awscloudwatch.IMetric
 	for _, name := range consumers {
-		processed = append(processed, metric(name, emf.MessagesProcessed, Period, "Sum"))
-		failed = append(failed, metric(name, emf.MessagesFailed, Period, "Sum"))
+		processed = append(processed, metric(name, emf.MessagesProcessed, Period(), "Sum"))
+		failed = append(failed, metric(name, emf.MessagesFailed, Period(), "Sum"))
 	}
 	return Row{Title: "The shop: business metrics", Graphs: []Graph{
 		{Title: "Orders placed", Metrics: []awscloudwatch.IMetric{service(emf.OrdersPlaced, "Sum")}},
@@ -89,7 +90,7 @@ func Business(namespace string, consumers []string) Row {
 		{Title: "Outbox: events waiting / oldest (s) / parked", Metrics: []awscloudwatch.IMetric{
 			service(emf.OutboxBacklog, "Maximum"), service(emf.OutboxOldestAge, "Maximum"), service(emf.OutboxParked, "Maximum")}},
 		{Title: "Order events processed, per consumer", Metrics: processed},
-		{Title: "Order events failed / stock shortages", Metrics: append(failed, metric("inventory", emf.StockShortages, Period, "Sum"))},
+		{Title: "Order events failed / stock shortages", Metrics: append(failed, metric("inventory", emf.StockShortages, Period(), "Sum"))},
 		{Title: "Daily report: orders / revenue", Metrics: []awscloudwatch.IMetric{
 			metric(emf.ServiceDailyReport, emf.DailyOrders, day, "Sum"), metric(emf.ServiceDailyReport, emf.DailyRevenue, day, "Sum")}},
 	}}

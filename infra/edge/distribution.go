@@ -281,7 +281,7 @@ func (d *Distribution) DashboardRow(webACLMetricName string) dashboard.Row {
 	global := func(namespace, metric, statistic string, dims map[string]*string) awscloudwatch.IMetric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace: jsii.String(namespace), MetricName: jsii.String(metric), DimensionsMap: &dims,
-			Region: jsii.String(Region), Period: dashboard.Period, Statistic: jsii.String(statistic),
+			Region: jsii.String(Region), Period: dashboard.Period(), Statistic: jsii.String(statistic),
 		})
 	}
 	cdn := map[string]*string{"DistributionId": d.Distribution.DistributionId(), "Region": jsii.String("Global")}

@@ -108,13 +108,13 @@ func (w *Web) DashboardRow() dashboard.Row {
 	cpu := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("CPUUtilization"),
 		DimensionsMap: &map[string]*string{"AutoScalingGroupName": w.Fleet.AutoScalingGroupName()},
-		Period:        dashboard.Period, Statistic: jsii.String("Average"),
+		Period:        dashboard.Period(), Statistic: jsii.String("Average"),
 	})
 	return dashboard.Row{Title: "Load balancer and fleet", Graphs: []dashboard.Graph{
 		{Title: "Requests / p99 response time (s)", Metrics: []awscloudwatch.IMetric{lb.RequestCount(stat("Sum")), lb.TargetResponseTime(stat("p99"))}},
 		{Title: "5xx: load balancer / targets", Metrics: []awscloudwatch.IMetric{
 			lb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, stat("Sum")), lb.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, stat("Sum"))}},
-		{Title: "Healthy hosts / in service", Metrics: []awscloudwatch.IMetric{w.HealthyHosts(dashboard.Period, "Minimum"), w.InService(dashboard.Period, "Minimum")}},
+		{Title: "Healthy hosts / in service", Metrics: []awscloudwatch.IMetric{w.HealthyHosts(dashboard.Period(), "Minimum"), w.InService(dashboard.Period(), "Minimum")}},
 		{Title: "Fleet CPU (%)", Metrics: []awscloudwatch.IMetric{cpu}},
 	}}
 }
