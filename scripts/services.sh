@@ -129,29 +129,34 @@ ENV
   echo "services: $set_name set started (PostgreSQL $pg_primary_port + replica $pg_replica_port, redis $redis_port, goaws $goaws_port); env in $state/env"
 }
 
-stop_pid() { # name pid
+stop_pid() { # name pid [signal]
   [ -n "$2" ] || return 0
   # A fault test that died may have left it frozen: thaw it and its children first.
   local child
   for child in $(cat /proc/"$2"/task/*/children 2>/dev/null); do kill -CONT "$child" 2>/dev/null || true; done
   kill -CONT "$2" 2>/dev/null || true
-  kill "$2" 2>/dev/null || return 0
+  kill -"${3:-TERM}" "$2" 2>/dev/null || return 0
   for _ in $(seq 50); do kill -0 "$2" 2>/dev/null || return 0; sleep 0.1; done
   kill -9 "$2" 2>/dev/null || true
 }
 
 stop() {
   [ -d "$state" ] || return 0
-  stop_pid goaws "$(cat "$state/goaws.pid" 2>/dev/null || true)"
-  stop_pid redis "$(cat "$state/redis.pid" 2>/dev/null || true)"
+  # Every server at once: each takes a second or two to exit.
+  stop_pid goaws "$(cat "$state/goaws.pid" 2>/dev/null || true)" &
+  stop_pid redis "$(cat "$state/redis.pid" 2>/dev/null || true)" &
   if [ -f "$state/pgdata" ]; then
     local pgdata
     pgdata=$(cat "$state/pgdata")
     for node in replica primary; do
-      [ -f "$pgdata/$node/postmaster.pid" ] && stop_pid "postgres $node" "$(head -1 "$pgdata/$node/postmaster.pid")"
+      # SIGQUIT is PostgreSQL's immediate shutdown: these data directories are
+      # deleted next, so there is nothing to write back first.
+      [ -f "$pgdata/$node/postmaster.pid" ] && stop_pid "postgres $node" "$(head -1 "$pgdata/$node/postmaster.pid")" QUIT &
     done
+    wait
     rm -rf "$pgdata"
   fi
+  wait
   rm -f "$state"/{env,pgdata,pgbin,*.pid,*.log,goaws.yaml}
   echo "services: $set_name set stopped"
 }

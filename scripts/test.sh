@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The tests' services, and a second set the fault tests freeze and thaw.
-stop() { bash scripts/services.sh stop; SERVICES_SET=faults bash scripts/services.sh stop; }
+stop() { bash scripts/services.sh stop & SERVICES_SET=faults bash scripts/services.sh stop; wait; }
 stop >/dev/null # whatever an interrupted run left behind
 trap stop EXIT
 bash scripts/services.sh start
@@ -19,6 +19,14 @@ if [ "${FAULTS:-}" = only ]; then
   go test -count=1 -timeout 10m -run '^TestFault' -v ./internal/... ./lambdas/... ./service/... | grep -E '^(=== RUN|--- |\s+\w+_test\.go:[0-9]+: |ok|FAIL|PASS)'
   exit "${PIPESTATUS[0]}"
 fi
-go test -count=1 -timeout 20m "$@" ./...
-# A short run of every fuzz test; make fuzz runs them longer.
-bash scripts/fuzz.sh
+# A short run of every fuzz test (make fuzz runs them longer), beside the tests:
+# both wait on different things (the tests mostly on the CDK's Node process).
+fuzzlog=$(mktemp)
+bash scripts/fuzz.sh > "$fuzzlog" 2>&1 &
+fuzz=$!
+status=0
+go test -count=1 -timeout 20m "$@" ./... || status=$?
+wait "$fuzz" || status=$?
+cat "$fuzzlog"
+rm -f "$fuzzlog"
+exit "$status"
