@@ -29,7 +29,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps synth synth-all cost test bootstrap delivery rotate-origin-secret faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps app synth synth-all cost test bootstrap delivery rotate-origin-secret faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -37,11 +37,18 @@ help: ## list the targets
 deps: $(CDK) go.sum ## install the pinned CDK CLI and download Go modules (done by every target)
 	@go mod download
 
+# The app, built before cdk synth runs it (cdk.json builds it too, then in no time):
+# on a new machine the first build compiles the CDK's Go bindings, minutes with
+# nothing on the screen, so say so first.
+app: deps
+	@if [ ! -x bin/app ]; then echo "First build of the app on this machine: compiling the AWS CDK's Go module takes about 7 minutes on 2 cores, once; later builds take a second."; fi
+	@go build -o bin/app .
+
 $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-synth: deps ## synthesize STAGE (default dev) into OUT (default cdk.out): make synth STAGE=prod
+synth: deps app ## synthesize STAGE (default dev) into OUT (default cdk.out): make synth STAGE=prod
 	rm -rf $(OUT)
 	$(CDK) synth $(CDK_FLAGS) --quiet --output $(OUT)
 	@echo "$(STAGE): templates in $(OUT)/" && ls $(OUT)/*.template.json
@@ -125,7 +132,7 @@ bench: ## per-message cost of each Lambda handler (go test -bench), against the 
 bench-service: ## read throughput, latency, cache hit ratio and DB load, cache on and off (loopback)
 	bash bench/service.sh
 
-bench-synth: deps ## time a warm synth of each stage and a warm test run
+bench-synth: deps ## time a warm synth of each stage next to an empty Go CDK app, and a warm make test
 	bash bench/synth.sh $(STAGES)
 
 clean: ## remove synthesized output

@@ -2,8 +2,7 @@
 // assume: a service may assume one of this account's roles only on behalf of this
 // account (aws:SourceAccount) and, where the service says which of its resources it
 // acts for, one of this account's and region's (aws:SourceArn). It covers every
-// role of the app, the ones the CDK creates for its own helpers included, as an
-// aspect.
+// role of the app, the ones the CDK creates for its own helpers included.
 package trust
 
 import (
@@ -41,14 +40,17 @@ var Unconditioned = map[string]string{
 	"ec2.amazonaws.com": "EC2 passes no source account or ARN when an instance profile's role is assumed; iam:PassRole, which only this account's principals hold, is what limits who launches an instance with it.",
 }
 
-// Apply conditions every role trust below scope (the app).
+// Apply conditions every role trust below scope (the app). Call it once every
+// construct exists: it walks the tree once, which costs far less than an aspect
+// (Node calling into Go for each of thousands of constructs); the tests check the
+// final templates for any trust it missed.
 func Apply(scope constructs.Construct) {
-	awscdk.Aspects_Of(scope).Add(&aspect{}, nil)
+	for _, node := range *scope.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		visit(node)
+	}
 }
 
-type aspect struct{}
-
-func (*aspect) Visit(node constructs.IConstruct) {
+func visit(node constructs.IConstruct) {
 	res, ok := node.(awscdk.CfnResource)
 	if !ok || *res.CfnResourceType() != "AWS::IAM::Role" {
 		return
@@ -61,8 +63,7 @@ func (*aspect) Visit(node constructs.IConstruct) {
 			res.AddPropertyOverride(jsii.String("AssumeRolePolicyDocument.Statement.0.Condition"), Condition("lambda.amazonaws.com"))
 			return
 		}
-		// An error annotation stops synth; a panic inside an aspect would break the
-		// jsii kernel that calls it.
+		// An error annotation stops synth with the others, naming the construct.
 		awscdk.Annotations_Of(node).AddError(jsii.String(fmt.Sprintf("trust: %s is a role whose trust policy this aspect cannot read", *node.Node().Path())))
 		return
 	}
