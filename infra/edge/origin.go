@@ -22,7 +22,7 @@ func NewOriginSecret(scope constructs.Construct, id string, key awskms.IKey, rem
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			SecretStringTemplate: jsii.String("{}"),
 			GenerateStringKey:    jsii.String(shopapi.OriginSecretKey),
-			PasswordLength:       jsii.Number(64),
+			PasswordLength:       jsii.Number(originSecretLength),
 			ExcludePunctuation:   jsii.Bool(true),
 			IncludeSpace:         jsii.Bool(false),
 		},
@@ -46,3 +46,7 @@ func OriginHeaderValue(secret awssecretsmanager.ISecret, version string) string 
 	}
 	return *awscdk.SecretValue_SecretsManager(secret.SecretArn(), opts).UnsafeUnwrap()
 }
+
+// originSecretLength is the origin secret's length: 64 letters and digits, far
+// beyond guessing, and no punctuation a header value or a proxy might mangle.
+const originSecretLength = 64

@@ -29,6 +29,10 @@ const (
 	dlqRetentionDays   = 14
 )
 
+// dataKeyReuseMinutes is how long SQS reuses a data key from KMS: 5 minutes, the
+// default, is fewer KMS calls for the same protection.
+const dataKeyReuseMinutes = 5
+
 // Subscriber is one queue of the fan-out.
 type Subscriber struct {
 	// Name is also the construct ID: "inventory", "notifications", ...
@@ -129,11 +133,10 @@ func (m *Messaging) queue(scope constructs.Construct, id string, retentionDays, 
 	props := &awssqs.QueueProps{
 		Encryption:          awssqs.QueueEncryption_KMS,
 		EncryptionMasterKey: m.Key,
-		// Data keys are reused for 5 minutes: fewer KMS calls, same protection.
-		DataKeyReuse:    awscdk.Duration_Minutes(jsii.Number(5)),
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(retentionDays)),
-		DeadLetterQueue: dlq,
+		DataKeyReuse:        awscdk.Duration_Minutes(jsii.Number(dataKeyReuseMinutes)),
+		EnforceSSL:          jsii.Bool(true),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(retentionDays)),
+		DeadLetterQueue:     dlq,
 	}
 	if visibilitySeconds > 0 {
 		props.VisibilityTimeout = awscdk.Duration_Seconds(jsii.Number(visibilitySeconds))

@@ -81,7 +81,7 @@ func New(scope constructs.Construct, id string, props Props) *Report {
 		Encryption:          awssqs.QueueEncryption_KMS,
 		EncryptionMasterKey: props.Key,
 		EnforceSSL:          jsii.Bool(true),
-		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(deadLetterRetentionDays)),
 	})
 	checks.Suppress(b.DeadLetterQueue, "AwsSolutions-SQS3",
 		"This queue is itself a dead-letter queue: where the scheduler puts an invocation it could not make, and Lambda a run that failed its retries.")
@@ -109,7 +109,7 @@ func New(scope constructs.Construct, id string, props Props) *Report {
 			Role:            role,
 			DeadLetterQueue: b.DeadLetterQueue,
 			RetryAttempts:   jsii.Number(props.RetryAttempts),
-			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(6)),
+			MaxEventAge:     awscdk.Duration_Hours(jsii.Number(maxEventAgeHours)),
 			Input:           awsscheduler.ScheduleTargetInput_FromObject(map[string]any{}),
 		}),
 	})
@@ -140,3 +140,14 @@ func (b *Report) SuccessGraph() dashboard.Graph {
 	})
 	return dashboard.Graph{Title: "Daily report: last successes", Metrics: []awscloudwatch.IMetric{succeeded}}
 }
+
+// The schedule's fixed settings.
+const (
+	// deadLetterRetentionDays keeps a run that failed every retry for 14 days, the
+	// most SQS allows: long enough to notice the alarm, fix the cause and rerun.
+	deadLetterRetentionDays = 14
+	// maxEventAgeHours is how long the scheduler keeps retrying one day's run: past
+	// 6 hours the report would land in the working day; it goes to the dead-letter
+	// queue instead, and the alarm says which day is missing.
+	maxEventAgeHours = 6
+)
