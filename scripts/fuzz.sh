@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs every Go fuzz test of the module (each `func FuzzX(f *testing.F)`) for
-# FUZZTIME each: 5s in make test, longer with make fuzz. A crash is written to the
-# package's testdata/fuzz/FuzzX/ folder: commit it, and it is a seed from then on.
+# FUZZTIME each: 10000x (new inputs) in make test, a duration with make fuzz. A
+# crash is written to the package's testdata/fuzz/FuzzX/ folder: commit it, and it
+# is a seed from then on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzztime=${FUZZTIME:-5s}
+fuzztime=${FUZZTIME:-10000x}
 grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]+\(f \*testing\.F\)' --exclude-dir=node_modules --exclude-dir=cdk.out . | sort |
   while read -r file; do
     pkg=./$(dirname "${file#./}")

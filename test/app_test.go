@@ -4,39 +4,82 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/example/scalable-web/infra/config"
 )
 
+// appRuns are the runs of the real entry point the tests check, by name: each
+// changes the project's context. They start in the background when the test binary
+// does (TestMain calls startAppRuns), one after the other, so the app's own Node
+// process works on the second core while the tests synthesize in theirs.
+var appRuns = map[string]func(ctx map[string]any){
+	"dev by default":         func(map[string]any) {},
+	"stage nope":             badContext("stage", "nope"),
+	"stage 3":                badContext("stage", 3),
+	"repository without ids": badContext("githubRepository", "example-org"),
+	"deploy prod": func(ctx map[string]any) {
+		ctx["stage"], ctx["deploy"] = "prod", "true"
+	},
+}
+
+func badContext(key string, value any) func(map[string]any) {
+	return func(ctx map[string]any) {
+		ctx["githubOwnerId"], ctx["githubRepositoryId"] = testOwnerID, testRepositoryID
+		ctx[key] = value
+	}
+}
+
+// appResult is what one run of the app left: its cloud assembly folder, its
+// stderr and exit code, or the error that kept it from running.
+type appResult struct {
+	outdir, stderr string
+	code           int
+	err            error
+}
+
 var (
-	buildOnce sync.Once
-	appBinary string
-	buildErr  error
+	appDone    = make(chan struct{})
+	appResults = map[string]appResult{}
 )
 
-// runApp builds app.go once and runs it the way the CDK CLI does: context in
-// CDK_CONTEXT_JSON, the cloud assembly folder in CDK_OUTDIR.
-func runApp(t *testing.T, context map[string]any) (outdir, stderr string, exitCode int) {
-	t.Helper()
-	buildOnce.Do(func() {
-		appBinary = filepath.Join(outRoot, "app")
-		out, err := exec.Command("go", "build", "-o", appBinary, "..").CombinedOutput()
-		if err != nil {
-			buildErr = errors.New(string(out))
+// startAppRuns builds app.go and runs it once per appRuns entry the way the CDK
+// CLI does (context in CDK_CONTEXT_JSON, the cloud assembly folder in CDK_OUTDIR),
+// then closes appDone.
+func startAppRuns() {
+	defer close(appDone)
+	binary := filepath.Join(outRoot, "app")
+	if out, err := exec.Command("go", "build", "-o", binary, "..").CombinedOutput(); err != nil {
+		for name := range appRuns {
+			appResults[name] = appResult{err: fmt.Errorf("go build: %v\n%s", err, out)}
 		}
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v", buildErr)
+		return
 	}
+	for _, name := range slices.Sorted(maps.Keys(appRuns)) {
+		ctx, err := loadCDKContext()
+		if err != nil {
+			appResults[name] = appResult{err: err}
+			continue
+		}
+		appRuns[name](ctx)
+		appResults[name] = runApp(binary, ctx)
+	}
+}
+
+func runApp(binary string, context map[string]any) appResult {
 	ctx, _ := json.Marshal(context)
-	outdir = t.TempDir()
-	cmd := exec.Command(appBinary)
+	outdir, err := os.MkdirTemp(outRoot, "app-")
+	if err != nil {
+		return appResult{err: err}
+	}
+	cmd := exec.Command(binary)
 	cmd.Dir = ".." // the project root, where the CDK CLI runs the app
 	cmd.Env = append(os.Environ(), "CDK_CONTEXT_JSON="+string(ctx), "CDK_OUTDIR="+outdir,
 		// jsii's Node 20 end-of-life banner is not the app's output (the Makefile
@@ -44,35 +87,39 @@ func runApp(t *testing.T, context map[string]any) (outdir, stderr string, exitCo
 		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut
-	err := cmd.Run()
+	err = cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
-		return outdir, errOut.String(), exit.ExitCode()
+		return appResult{outdir: outdir, stderr: errOut.String(), code: exit.ExitCode()}
 	}
-	if err != nil {
-		t.Fatal(err)
+	return appResult{outdir: outdir, stderr: errOut.String(), err: err}
+}
+
+// appRun waits for the named run of the app.
+func appRun(t *testing.T, name string) (outdir, stderr string, exitCode int) {
+	t.Helper()
+	<-appDone
+	r, ok := appResults[name]
+	if !ok {
+		t.Fatalf("no app run named %q in appRuns", name)
 	}
-	return outdir, errOut.String(), 0
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return r.outdir, r.stderr, r.code
 }
 
 // TestAppRejectsBadContext: a bad value in context stops the app with one line
 // naming it and what is allowed, and no trace.
 func TestAppRejectsBadContext(t *testing.T) {
-	for _, tt := range []struct {
-		key   string
-		value any
-		want  string
-	}{
-		{"stage", "nope", `error: stage "nope": want one of dev, staging, prod (choose with -c stage=NAME)`},
-		{"stage", 3, "error: context stage 3: want a stage name such as dev"},
-		{"githubRepository", "example-org", `error: dev config: delivery.gitHubRepository "example-org": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack`},
+	for _, tt := range []struct{ run, want string }{
+		{"stage nope", `error: stage "nope": want one of dev, staging, prod (choose with -c stage=NAME)`},
+		{"stage 3", "error: context stage 3: want a stage name such as dev"},
+		{"repository without ids", `error: dev config: delivery.gitHubRepository "example-org": want owner/name of a GitHub repository, such as example-org/shop, or empty for no delivery stack`},
 	} {
-		ctx := cdkContext(t)
-		ctx["githubOwnerId"], ctx["githubRepositoryId"] = testOwnerID, testRepositoryID
-		ctx[tt.key] = tt.value
-		_, stderr, code := runApp(t, ctx)
+		_, stderr, code := appRun(t, tt.run)
 		if code != 1 || stderr != tt.want+"\n" {
-			t.Errorf("-c %s=%v: got exit %d and stderr\n%s\nwant exit 1 and stderr\n%s", tt.key, tt.value, code, stderr, tt.want)
+			t.Errorf("%s: got exit %d and stderr\n%s\nwant exit 1 and stderr\n%s", tt.run, code, stderr, tt.want)
 		}
 	}
 }
@@ -80,7 +127,7 @@ func TestAppRejectsBadContext(t *testing.T) {
 // TestAppSynthesizesDevByDefault runs the real entry point end to end: the default
 // stage, every stack written, cdk-nag run on each of them, and no trace on stderr.
 func TestAppSynthesizesDevByDefault(t *testing.T) {
-	outdir, stderr, code := runApp(t, cdkContext(t))
+	outdir, stderr, code := appRun(t, "dev by default")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -103,9 +150,7 @@ func TestAppSynthesizesDevByDefault(t *testing.T) {
 // prod, which requires an alarm subscriber, is refused with one line until it has
 // one, while a plain synth of it (and of dev, which does not require one) works.
 func TestDeployRefusesAStageWhoseAlarmsReachNoOne(t *testing.T) {
-	ctx := cdkContext(t)
-	ctx["stage"], ctx["deploy"] = "prod", "true"
-	_, stderr, code := runApp(t, ctx)
+	_, stderr, code := appRun(t, "deploy prod")
 	want := "error: prod config: ops.alarmEmails and ops.alarmHTTPSEndpoints are both empty: want at least one on-call address or paging URL before deploying prod (ops.requireSubscriber is true), so its alarms reach a person\n"
 	if code != 1 || stderr != want {
 		t.Errorf("deploy of prod without a subscriber: exit %d, stderr\n%s\nwant exit 1 and\n%s", code, stderr, want)
