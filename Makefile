@@ -41,7 +41,7 @@ deps: $(CDK) go.sum ## install the pinned CDK CLI and download Go modules (done 
 # on a new machine the first build compiles the CDK's Go bindings, minutes with
 # nothing on the screen, so say so first.
 app: deps
-	@if [ ! -x bin/app ]; then echo "First build of the app on this machine: compiling the AWS CDK's Go module takes about 7 minutes on 2 cores, once; later builds take a second."; fi
+	@if [ ! -x bin/app ]; then echo "First build of the app in this clone: if Go's build cache does not hold the AWS CDK's Go module yet, compiling it takes about 7 minutes on 2 cores, once; later builds take a second."; fi
 	@go build -o bin/app .
 
 $(CDK): package.json package-lock.json

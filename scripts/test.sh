@@ -10,7 +10,7 @@ stop >/dev/null # whatever an interrupted run left behind
 trap stop EXIT
 bash scripts/services.sh start
 SERVICES_SET=faults bash scripts/services.sh start
-[ -x bin/app ] || echo "First test run on this machine: compiling the AWS CDK's Go module for the infrastructure tests takes about 7 minutes on 2 cores, once."
+[ -x bin/app ] || echo "First test run in this clone: if Go's build cache does not hold the AWS CDK's Go module yet, compiling it for the infrastructure tests takes about 7 minutes on 2 cores, once."
 # shellcheck disable=SC1091
 . .services/env
 # shellcheck disable=SC1091

@@ -5,7 +5,7 @@
 // The binaries of one folder (every function under lambdas/) are built by one `go
 // build`, which compiles and links them in parallel, when the CDK bundles the first
 // of them; a package at the module's top (the service) is built alone. A build is
-// skipped when nothing it reads has changed since the last one (Fingerprint), so a
+// skipped when nothing it reads has changed since the last one (fingerprint), so a
 // synth that changes no Go code builds nothing.
 package gobuild
 
@@ -89,8 +89,8 @@ func build(sourceDir, group string) (string, error) {
 		return out, err
 	}
 	stamp := filepath.Join(out, ".inputs")
-	fingerprint, ferr := Fingerprint(sourceDir, group)
-	if previous, err := os.ReadFile(stamp); ferr == nil && err == nil && string(previous) == fingerprint {
+	inputs, ferr := fingerprint(sourceDir, group)
+	if previous, err := os.ReadFile(stamp); ferr == nil && err == nil && string(previous) == inputs {
 		built[key] = nil
 		return out, nil
 	}
@@ -106,16 +106,16 @@ func build(sourceDir, group string) (string, error) {
 	}
 	built[key] = nil
 	if ferr == nil {
-		_ = os.WriteFile(stamp, []byte(fingerprint), 0o644) // a missing stamp only costs a rebuild
+		_ = os.WriteFile(stamp, []byte(inputs), 0o644) // a missing stamp only costs a rebuild
 	}
 	return out, nil
 }
 
-// Fingerprint hashes everything the build of pkgs reads: the Go version and the
+// fingerprint hashes everything the build of group reads: the Go version and the
 // build's flags and target, go.mod and go.sum, and every file (Go sources, embedded
 // files) of every package the binaries import outside the standard library. Two
 // equal fingerprints build the same bytes.
-func Fingerprint(sourceDir, group string) (string, error) {
+func fingerprint(sourceDir, group string) (string, error) {
 	args := []string{"list", "-deps", "-f", `{{if not .Standard}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}
 {{end}}{{range .EmbedFiles}}{{$d}}/{{.}}
 {{end}}{{end}}`, group}
