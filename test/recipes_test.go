@@ -178,3 +178,21 @@ func TestRecipeChangeATierDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestConsumerExtrasNameConsumers: an entry of consumerExtras (a consumer's own
+// resources) whose consumer left the contract stops synth, naming it.
+func TestConsumerExtrasNameConsumers(t *testing.T) {
+	saved := orderevents.Consumers
+	orderevents.Consumers = slices.DeleteFunc(slices.Clone(saved), func(c orderevents.Consumer) bool { return c.Name == "notifications" })
+	s := func() *synthesis {
+		defer func() { orderevents.Consumers = saved }()
+		return synthesizeVariant(t, "dev-without-notifications", "dev", func(*config.Config) {})
+	}()
+	var found []string
+	for _, v := range s.report.annotations() {
+		found = append(found, v.Description)
+	}
+	if s.err == nil || !strings.Contains(strings.Join(found, "\n"), `consumerExtras["notifications"] names no consumer`) {
+		t.Errorf("synth error %v, annotations %v: want synth stopped naming consumerExtras[\"notifications\"]", s.err, found)
+	}
+}

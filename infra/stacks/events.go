@@ -2,6 +2,10 @@ package stacks
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -53,6 +57,13 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	})
 	for _, c := range orderevents.Consumers {
 		e.Consumers[c.Name] = consumer.New(stack, consumerID(c.Name), w.consumer(c, e.Messaging.Queues[c.Name], e.Schema))
+	}
+	// An entry of consumerExtras for a consumer renamed or removed from the
+	// contract would be skipped without a word: it stops synth instead.
+	for _, name := range slices.Sorted(maps.Keys(consumerExtras)) {
+		if _, ok := orderevents.ConsumerNamed(name); !ok {
+			awscdk.Annotations_Of(stack).AddError(jsii.String(fmt.Sprintf("consumerExtras[%q] names no consumer of orderevents.Consumers (%s)", name, strings.Join(orderevents.ConsumerNames(), ", "))))
+		}
 	}
 	e.Report = report.New(stack, "DailyReport", w.report(e.Messaging.TopicKey))
 	topic := stateful.AlarmTopic.Topic
