@@ -53,7 +53,7 @@ type local struct {
 func (b *local) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
 	out, err := build(b.sourceDir, group(b.pkg))
 	if err == nil {
-		err = copyFile(filepath.Join(out, filepath.Base(b.pkg)), filepath.Join(*outputDir, b.as))
+		err = place(filepath.Join(out, filepath.Base(b.pkg)), filepath.Join(*outputDir, b.as))
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gobuild: building %s: %v\n", b.pkg, err)
@@ -94,7 +94,9 @@ func build(sourceDir, group string) (string, error) {
 		built[key] = nil
 		return out, nil
 	}
-	_ = os.Remove(stamp) // a build that fails half-way leaves no stamp behind
+	// New files, not new bytes in the old ones: assets hard-linked to the old
+	// binaries keep them, and a build that fails half-way leaves no stamp behind.
+	_ = os.RemoveAll(out)
 	args := append(append([]string{"build"}, flags...), "-o", out+string(os.PathSeparator), group)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = sourceDir
@@ -116,8 +118,8 @@ func build(sourceDir, group string) (string, error) {
 // files) of every package the binaries import outside the standard library. Two
 // equal fingerprints build the same bytes.
 func fingerprint(sourceDir, group string) (string, error) {
-	args := []string{"list", "-deps", "-f", `{{if not .Standard}}{{$d := .Dir}}{{range .GoFiles}}{{$d}}/{{.}}
-{{end}}{{range .EmbedFiles}}{{$d}}/{{.}}
+	args := []string{"list", "-deps", "-f", `{{if not .Standard}}{{$p := .ImportPath}}{{$d := .Dir}}{{range .GoFiles}}{{$p}}	{{$d}}	{{.}}
+{{end}}{{range .EmbedFiles}}{{$p}}	{{$d}}	{{.}}
 {{end}}{{end}}`, group}
 	cmd := exec.Command("go", args...)
 	cmd.Dir = sourceDir
@@ -132,23 +134,37 @@ func fingerprint(sourceDir, group string) (string, error) {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s%q%q%q\n", version, flags, env, group)
-	files := append(strings.Fields(string(list)), filepath.Join(sourceDir, "go.mod"), filepath.Join(sourceDir, "go.sum"))
-	for _, file := range files {
-		f, err := os.Open(file)
+	hashFile := func(name, path string) error {
+		f, err := os.Open(path)
 		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fmt.Fprintf(h, "%s\n", name)
+		_, err = io.Copy(h, f)
+		return err
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(list)), "\n") {
+		pkg, rest, _ := strings.Cut(line, "\t")
+		dir, file, _ := strings.Cut(rest, "\t")
+		if err := hashFile(pkg+"/"+file, filepath.Join(dir, file)); err != nil {
 			return "", err
 		}
-		fmt.Fprintf(h, "%s\n", file)
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
+	}
+	for _, file := range []string{"go.mod", "go.sum"} {
+		if err := hashFile(file, filepath.Join(sourceDir, file)); err != nil {
 			return "", err
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func copyFile(from, to string) error {
+// place puts the binary into the asset's folder: a hard link where it can (the
+// next build writes new files, never into these), a copy where it cannot.
+func place(from, to string) error {
+	if os.Link(from, to) == nil {
+		return nil
+	}
 	b, err := os.ReadFile(from)
 	if err != nil {
 		return err
