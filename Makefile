@@ -37,12 +37,13 @@ help: ## list the targets
 deps: $(CDK) go.sum ## install the pinned CDK CLI and download Go modules (done by every target)
 	@go mod download
 
-# The app, built before cdk synth runs it (cdk.json builds it too, then in no time):
-# on a new machine the first build compiles the CDK's Go bindings, minutes with
+# The app's first build in a clone, before cdk synth runs it (cdk.json builds it on
+# every synth): on a new machine it compiles the CDK's Go bindings, minutes with
 # nothing on the screen, so say so first.
 app: deps
-	@if [ ! -x bin/app ]; then echo "First build of the app in this clone: if Go's build cache does not hold the AWS CDK's Go module yet, compiling it takes about 7 minutes on 2 cores, once; later builds take a second."; fi
-	@go build -o bin/app .
+	@if [ ! -x bin/app ]; then \
+	  echo "First build of the app in this clone: if Go's build cache does not hold the AWS CDK's Go module yet, compiling it takes about 7 minutes on 2 cores, once; later builds take a second."; \
+	  go build -o bin/app .; fi
 
 $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund
