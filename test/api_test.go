@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/stacks"
 	"github.com/example/scalable-web/internal/shopapi"
 )
@@ -78,14 +77,14 @@ func TestAPIThrottlingAndAccessLogs(t *testing.T) {
 }
 
 func TestPaymentRouteOnlyWhenConfigured(t *testing.T) {
-	s := synthesizeVariant(t, "dev-with-payments", "dev", func(c *config.Config) { c.API.PaymentURL = "https://payments.example.com/v1" })
+	s := devOptions(t)
 	stack := *s.stacks.API.StackName()
 	check(t, "the payment route", func() {
 		s.template(t, stack).HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Route"), map[string]any{"RouteKey": "ANY /api/pay/{proxy+}"})
 	})
 	check(t, "to the payment provider", func() {
 		s.template(t, stack).HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Integration"), map[string]any{
-			"IntegrationType": "HTTP_PROXY", "IntegrationUri": "https://payments.example.com/v1/{proxy}",
+			"IntegrationType": "HTTP_PROXY", "IntegrationUri": testPaymentURL + "/{proxy}",
 		})
 	})
 	for _, v := range s.report.nag() {

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/storage"
 	"github.com/example/scalable-web/infra/trust"
@@ -151,8 +150,8 @@ func TestWafLogsRedactCredentials(t *testing.T) {
 // configured readers use it, so no other principal of the account, such as the
 // CDK's lookup role that pull-request diffs may assume, can read the data.
 func TestCustomerDataBehindAKey(t *testing.T) {
-	const analyst = "arn:aws:iam::123456789012:role/analysts"
-	withReader := synthesizeVariant(t, "prod-data-reader", "prod", func(c *config.Config) { c.Storage.DataReaderRoleArns = []string{analyst} })
+	const analyst = testDataReader
+	withReader := prodOptions(t)
 	for _, s := range []*synthesis{synthesize(t, "dev"), synthesize(t, "staging"), synthesize(t, "prod"), withReader} {
 		t.Run(s.cfg.Stage+fmt.Sprint(len(s.cfg.Storage.DataReaderRoleArns)), func(t *testing.T) {
 			stateful, events := *s.stacks.Stateful.StackName(), *s.stacks.Events.StackName()

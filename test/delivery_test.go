@@ -80,11 +80,8 @@ func TestDeliveryRolesAreScopedToTheRepository(t *testing.T) {
 // TestDeliverySubjectPrefixOverride: an organisation with its own claim template
 // names its subject prefix, and the roles trust exactly that.
 func TestDeliverySubjectPrefixOverride(t *testing.T) {
-	const prefix = "repository_owner_id:" + testOwnerID + ":repository_id:" + testRepositoryID
-	s := synthesizeVariant(t, "dev-subject-prefix", "dev", func(c *config.Config) {
-		c.Delivery.GitHubRepository, c.Delivery.GitHubOwnerID, c.Delivery.GitHubRepositoryID = testRepository, testOwnerID, testRepositoryID
-		c.Delivery.SubjectPrefix = prefix
-	})
+	const prefix = testSubjectPrefix
+	s := devOptions(t)
 	checkTrusts(t, s, *s.stacks.Delivery.StackName(), map[string][]string{
 		delivery.DiffRoleName(s.cfg.Prefix):   {prefix + ":pull_request"},
 		delivery.DeployRoleName(s.cfg.Prefix): {prefix + ":environment:dev"},

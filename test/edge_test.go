@@ -483,8 +483,8 @@ func TestOnlyCloudFrontReachesTheAPI(t *testing.T) {
 // CDN stack with the new version, which changes the reference, so CloudFormation
 // reads the secret again.
 func TestOriginSecretVersionPinsTheReference(t *testing.T) {
-	const version = "0d7f0c7e-3c8a-4b7a-9d5e-1f2a3b4c5d6e"
-	s := synthesizeVariant(t, "dev-origin-version", "dev", func(c *config.Config) { c.Edge.OriginSecretVersion = version })
+	const version = testOriginSecretVersion
+	s := devOptions(t)
 	dist := distribution(t, s)
 	api := origin(t, dist, dist["DefaultCacheBehavior"].(map[string]any))
 	value, _ := json.Marshal(asList(api["OriginCustomHeaders"])[0]["HeaderValue"])

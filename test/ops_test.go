@@ -88,10 +88,7 @@ func TestOpsTopicCanReceiveFromAlarmsAndAutoScaling(t *testing.T) {
 }
 
 func TestOpsSubscriptionsFromConfig(t *testing.T) {
-	s := synthesizeVariant(t, "prod-oncall", "prod", func(c *config.Config) {
-		c.Ops.AlarmEmails = []string{"oncall@example.com", "cto@example.com"}
-		c.Ops.AlarmHTTPSEndpoints = []string{"https://events.example.com/integration/sns/abc"}
-	})
+	s := prodOptions(t)
 	stack := *s.stacks.Stateful.StackName()
 	var got []string
 	for _, r := range s.resources(stack, "AWS::SNS::Subscription") {

@@ -100,6 +100,37 @@ func synthesizeVariant(t *testing.T, name, stage string, change func(*config.Con
 	return s
 }
 
+// The options no default stage turns on, each read by its own test.
+const (
+	testPaymentURL          = "https://payments.example.com/v1"
+	testSubjectPrefix       = "repository_owner_id:" + testOwnerID + ":repository_id:" + testRepositoryID
+	testOriginSecretVersion = "0d7f0c7e-3c8a-4b7a-9d5e-1f2a3b4c5d6e"
+	testDataReader          = "arn:aws:iam::123456789012:role/analysts"
+)
+
+// devOptions is dev with the options no default stage uses, all in one synth
+// since none changes what another's test reads: a payment route, a GitHub OIDC
+// subject prefix (and so the delivery stack), a pinned origin-secret version.
+func devOptions(t *testing.T) *synthesis {
+	t.Helper()
+	return synthesizeVariant(t, "dev-options", "dev", func(c *config.Config) {
+		c.API.PaymentURL = testPaymentURL
+		c.Delivery.GitHubRepository, c.Delivery.GitHubOwnerID, c.Delivery.GitHubRepositoryID = testRepository, testOwnerID, testRepositoryID
+		c.Delivery.SubjectPrefix = testSubjectPrefix
+		c.Edge.OriginSecretVersion = testOriginSecretVersion
+	})
+}
+
+// prodOptions is prod with on-call subscribers and a reader of the customer data.
+func prodOptions(t *testing.T) *synthesis {
+	t.Helper()
+	return synthesizeVariant(t, "prod-options", "prod", func(c *config.Config) {
+		c.Ops.AlarmEmails = []string{"oncall@example.com", "cto@example.com"}
+		c.Ops.AlarmHTTPSEndpoints = []string{"https://events.example.com/integration/sns/abc"}
+		c.Storage.DataReaderRoleArns = []string{testDataReader}
+	})
+}
+
 // synth builds an app with the project's cdk.json context and checks, lets build add
 // its constructs, and synthesizes it into a fresh folder. It returns the error that
 // stopped synth, if any, so that the reports written before it can still be read.
