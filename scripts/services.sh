@@ -70,6 +70,10 @@ max_wal_senders = 4
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+# With synchronous_commit off, a commit's WAL reaches the replica only when the WAL
+# writer next runs (every 200 ms by default): the tests that wait for the replica
+# would wait that long each time.
+wal_writer_delay = 10ms
 CONF
   # The superuser shop logs in without a password; every other role (the
   # components' own, the rotation tests') needs its password, as in RDS.
