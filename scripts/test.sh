@@ -27,9 +27,17 @@ fi
 fuzzlog=$(mktemp)
 FUZZTIME=${FUZZTIME:-10000x} nice -n 19 bash scripts/fuzz.sh > "$fuzzlog" 2>&1 &
 fuzz=$!
+# The infrastructure tests (./test) take the longest, mostly in one Node process:
+# they start first, in their own go test, and the other packages run beside them.
+# Their output follows the others'.
+infralog=$(mktemp)
+go test -count=1 -vet=off -timeout 20m "$@" ./test > "$infralog" 2>&1 &
+infra=$!
 status=0
-go test -count=1 -vet=off -timeout 20m "$@" ./... || status=$?
+go test -count=1 -vet=off -timeout 20m "$@" $(go list ./... | grep -v '/test$') || status=$?
+wait "$infra" || status=$?
+cat "$infralog"
 wait "$fuzz" || status=$?
 cat "$fuzzlog"
-rm -f "$fuzzlog"
+rm -f "$fuzzlog" "$infralog"
 exit "$status"

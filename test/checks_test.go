@@ -1,13 +1,17 @@
 package test
 
 import (
-	"maps"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -83,42 +87,105 @@ func TestChecksCatchFindings(t *testing.T) {
 }
 
 // TestFinalTemplatesValidate runs AWS's CloudFormation validator over the final
-// templates of every stage, with and without a domain, and of the pinned copy of
-// prod, as they deploy: only there do cross-stack references appear as
-// Fn::GetStackOutput, which the validation inside synth runs too early to see. One
-// run of the validator takes them all, with a template it must fail on (a
-// Fn::Split over a Fn::GetStackOutput, E1018) to prove it can.
+// templates of every cloud assembly this package synthesizes (every stage, with and
+// without a domain, the pinned copy of prod, each option and recipe variant), as
+// they deploy: only there do cross-stack references appear as Fn::GetStackOutput,
+// which the validation inside synth runs too early to see. One run of the validator
+// takes them all, each as soon as it is written (see validateInBackground), with a
+// template it must fail on (a Fn::Split over a Fn::GetStackOutput, E1018) to prove
+// it can.
 func TestFinalTemplatesValidate(t *testing.T) {
+	// Parallel: it runs after every other test, once their synths are validated.
+	t.Parallel()
 	bad := t.TempDir()
 	template := `{"Resources":{"Topic":{"Type":"AWS::SNS::Topic","Properties":{"TopicName":{"Fn::Select":[1,{"Fn::Split":["/",
 		{"Fn::GetStackOutput":{"StackName":"other","OutputName":"Arn","Region":{"Ref":"AWS::Region"}}}]}]}}}}}`
 	if err := os.WriteFile(filepath.Join(bad, "bad.template.json"), []byte(template), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	dirs := map[string]string{bad: "the wrapped stack output"}
+	// What must be validated however the tests were filtered with -run.
 	for _, stage := range config.StageNames() {
-		dirs[synthesize(t, stage).outdir] = stage
-		dirs[withDomain(t, stage).outdir] = stage + " with a domain"
+		synthesize(t, stage)
+		withDomain(t, stage)
 	}
-	dirs[synthesizeVariant(t, "prod-eu", "prod", prodCopy).outdir] = "the pinned copy of prod"
-	out, _ := exec.Command("node", append([]string{"../scripts/validate-templates.mjs"}, slices.Sorted(maps.Keys(dirs))...)...).CombinedOutput()
+	synthesizeVariant(t, "prod-eu", "prod", prodCopy)
+	validateInBackground(bad, "the wrapped stack output")
+	out, dirs := finishValidation(t)
 	for dir, name := range dirs {
-		var errors []string
-		for _, line := range strings.Split(string(out), "\n") {
+		var found []string
+		for _, line := range strings.Split(out, "\n") {
 			if strings.HasPrefix(line, dir+"/") && strings.Contains(line, "[ERROR]") {
-				errors = append(errors, line)
+				found = append(found, line)
 			}
 		}
-		summary := regexp.MustCompile(regexp.QuoteMeta(dir) + `: \d+ templates validated`).MatchString(string(out))
+		summary := regexp.MustCompile(regexp.QuoteMeta(dir) + `: \d+ templates validated`).MatchString(out)
 		switch {
 		case !summary:
 			t.Errorf("%s: the validator did not run over %s:\n%s", name, dir, out)
-		case dir == bad && !strings.Contains(strings.Join(errors, "\n"), "E1018"):
+		case dir == bad && !strings.Contains(strings.Join(found, "\n"), "E1018"):
 			t.Errorf("the validator passed a Fn::Split over a Fn::GetStackOutput (want E1018):\n%s", out)
-		case dir != bad && len(errors) > 0:
-			t.Errorf("%s:\n%s", name, strings.Join(errors, "\n"))
+		case dir != bad && len(found) > 0:
+			t.Errorf("%s:\n%s", name, strings.Join(found, "\n"))
 		}
 	}
+}
+
+// backgroundValidation is one run of scripts/validate-templates.mjs --stdin, fed
+// each cloud assembly as it is synthesized: its Node process validates on the
+// second core while the tests go on synthesizing on the first.
+var backgroundValidation struct {
+	mu    sync.Mutex
+	stdin io.WriteCloser
+	out   bytes.Buffer
+	done  chan error
+	dirs  map[string]string // cloud assembly → what it is, for messages
+}
+
+// validateInBackground queues a cloud assembly for the validator, starting it the
+// first time.
+func validateInBackground(dir, name string) {
+	v := &backgroundValidation
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.done == nil {
+		v.dirs = map[string]string{}
+		v.done = make(chan error, 1)
+		cmd := exec.Command("node", "../scripts/validate-templates.mjs", "--stdin")
+		cmd.Stdout, cmd.Stderr = &v.out, &v.out
+		stdin, err := cmd.StdinPipe()
+		if err == nil {
+			err = cmd.Start()
+		}
+		if err != nil {
+			v.done <- fmt.Errorf("start the validator: %w", err)
+			return
+		}
+		v.stdin = stdin
+		go func() { v.done <- cmd.Wait() }()
+	}
+	if v.stdin == nil {
+		return // it did not start; finishValidation says why
+	}
+	v.dirs[dir] = name
+	fmt.Fprintln(v.stdin, dir)
+}
+
+// finishValidation waits for the validator to finish what it was given and returns
+// its output and the assemblies it was given.
+func finishValidation(t *testing.T) (string, map[string]string) {
+	t.Helper()
+	v := &backgroundValidation
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.stdin != nil {
+		v.stdin.Close()
+	}
+	err := <-v.done
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) { // 1: errors found, reported per folder
+		t.Fatalf("validator: %v\n%s", err, v.out.String())
+	}
+	return v.out.String(), v.dirs
 }
 
 // TestNoFunctionWrapsAnotherStacksValue: CloudFormation's Fn::Split and Fn::Select

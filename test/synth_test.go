@@ -96,6 +96,9 @@ func synthesizeVariant(t *testing.T, name, stage string, change func(*config.Con
 		s.templates[stack] = readJSON[map[string]any](t, filepath.Join(outdir, stack+".template.json"))
 	}
 	s.report = readJSON[validationReport](t, filepath.Join(outdir, "validation-report.json"))
+	if s.err == nil {
+		validateInBackground(outdir, name)
+	}
 	synths[name] = s
 	return s
 }
