@@ -124,9 +124,30 @@ func (d *Databases) checkReplica(ctx context.Context) {
 	}
 }
 
+// sqlstateReadOnly is read_only_sql_transaction: PostgreSQL's answer to a write
+// on a replica (a hot standby), which stays read-only until it is promoted.
+const sqlstateReadOnly = "25006"
+
+// ReadOnly reports whether err is the database refusing a write because it is a
+// replica. In a standby region the primary's name resolves to the region's
+// cross-region read replica, so every write gets this until a failover promotes
+// it; the transaction wrote nothing.
+func ReadOnly(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == sqlstateReadOnly
+}
+
+// InRecovery reports whether db is a replica (in recovery, replaying its
+// primary's WAL): true on a read replica, false once a failover has promoted it.
+func InRecovery(ctx context.Context, db *pgxpool.Pool) (bool, error) {
+	var replica bool
+	err := db.QueryRow(ctx, `SELECT pg_is_in_recovery()`).Scan(&replica)
+	return replica, err
+}
+
 // Unavailable reports whether err means the database could not do the work now,
 // and did none of it: a timeout, a connection that failed or broke, a server
-// shutting down or read-only after a failover, a lock or statement timeout, a
+// shutting down or read-only (ReadOnly), a lock or statement timeout, a
 // serialization failure. The client may retry; it gets 503 with Retry-After.
 func Unavailable(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || pgconn.SafeToRetry(err) {
@@ -143,7 +164,7 @@ func Unavailable(err error) bool {
 			strings.HasPrefix(pgErr.Code, "57"), // operator intervention: shutdown, query canceled
 			strings.HasPrefix(pgErr.Code, "40"), // serialization failure, deadlock
 			pgErr.Code == "55P03",               // lock_not_available: lock_timeout
-			pgErr.Code == "25006",               // read_only_sql_transaction: a writer that became a replica
+			pgErr.Code == sqlstateReadOnly,      // a replica: a standby region, or a writer that became one
 			pgErr.Code == "53300":               // too_many_connections
 			return true
 		}

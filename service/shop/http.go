@@ -265,6 +265,15 @@ func (s *Server) stats(w http.ResponseWriter, _ *http.Request) {
 // RetryAfterSeconds is what a 503 asks the client to wait before it retries.
 const RetryAfterSeconds = 1
 
+// StandbyRetryAfterSeconds is what a write refused in a standby region asks the
+// client to wait: the region's database is a read replica until a failover
+// promotes it, which takes minutes, so a retry every second would only load a
+// region that cannot write, while 5 s still finds the promoted database soon.
+const StandbyRetryAfterSeconds = 5
+
+// standbyMessage answers a write in a standby region.
+const standbyMessage = "this region is standing by: writes resume after a failover; nothing was written"
+
 // respond writes v, or the HTTP form of err. Error bodies say what the client
 // can do; what went wrong inside (driver errors, host and user names) is logged
 // with the request ID, never sent.
@@ -279,6 +288,11 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, status int, v a
 		writeError(w, http.StatusNotFound, "not found")
 	case errors.Is(err, ErrKeyReused):
 		writeError(w, http.StatusUnprocessableEntity, ErrKeyReused.Error())
+	case ReadOnly(err):
+		// A standby region: expected until a failover, so not a warning.
+		s.Log.Info("write refused: this region is standing by", slog.String("requestId", w.Header().Get("X-Request-Id")), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", strconv.Itoa(StandbyRetryAfterSeconds))
+		writeError(w, http.StatusServiceUnavailable, standbyMessage)
 	case Unavailable(err):
 		s.Log.Warn("request refused: database unavailable", slog.String("requestId", w.Header().Get("X-Request-Id")), slog.String("path", r.URL.Path), slog.String("error", err.Error()))
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))

@@ -56,6 +56,9 @@ type options struct {
 	// faults wires the shop as main does (its pools' limits, its timeouts and
 	// cache client) to the fault set of local services, which tests freeze.
 	faults bool
+	// standby points the primary pool (and so the relay) at the replica, as in a
+	// standby region before a failover promotes its read replica.
+	standby bool
 }
 
 func newShop(t *testing.T, o options) *shopUnderTest {
@@ -87,6 +90,9 @@ func newShop(t *testing.T, o options) *shopUnderTest {
 	}
 	// The shop logs in as the service's role, as in AWS.
 	primary, replica := servicePool(t, db.RoleURL(t, schema.ServiceRole, false)), servicePool(t, db.RoleURL(t, schema.ServiceRole, true))
+	if o.standby {
+		primary = servicePool(t, db.RoleURL(t, schema.ServiceRole, true))
+	}
 	if o.replica != nil {
 		replica = o.replica
 	}
