@@ -226,20 +226,27 @@ func (s *Server) order(w http.ResponseWriter, r *http.Request) {
 	s.respond(w, r, http.StatusOK, order, err)
 }
 
-// ready reports whether the instance can take writes: the primary must answer.
-// The cache, the replica and the outbox are reported as flags, since the service
-// degrades around them instead of failing. Only the instance itself and the load
-// balancer's network reach it: the API routes only the shop's own paths.
+// ready reports whether the instance can serve: the primary must answer. A
+// primary that answers as a replica is ready too, reported as "standby": in a
+// standby region it is the region's read replica until a failover promotes it,
+// and the instance serves reads and refuses writes (503) meanwhile. Its deploys
+// must pass the readiness gate and its fleet stay in service, so that a failover
+// finds it running. The cache, the replica and the outbox are reported as
+// flags, since the service degrades around them instead of failing. Only the
+// instance itself and the load balancer's network reach it: the API routes only
+// the shop's own paths.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	primaryUp := s.DB.Primary.Ping(ctx) == nil
+	standby, err := InRecovery(ctx, s.DB.Primary) // one query: it answers, and says how
+	primaryUp := err == nil
 	replica, _ := s.DB.ReplicaState()
 	cacheUp, _, _ := s.Cache.Stats()
 	backlog, _, backlogErr := s.Relay.Backlog(ctx)
 	parked, parkedErr := s.Relay.Parked(ctx)
 	report := map[string]any{
 		"primary": primaryUp,
+		"standby": standby,
 		"replica": replica,
 		"cache":   cacheUp,
 		"outbox":  map[string]any{"publishing": !s.Relay.Failing(), "readable": backlogErr == nil && parkedErr == nil, "backlog": backlog, "parked": parked},

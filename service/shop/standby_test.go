@@ -74,3 +74,27 @@ func TestStandbyServesReads(t *testing.T) {
 		t.Errorf("an unknown order: got %d, want 404 from a read of the primary pool", code)
 	}
 }
+
+// TestStandbyStaysReady: a read-only primary keeps /readyz and /healthz at 200,
+// so a standby region's deploys pass their readiness gate and its instances stay
+// in the load balancer; /readyz says the region is standing by.
+func TestStandbyStaysReady(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		standby bool
+	}{
+		{"standby region", true},
+		{"active region", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newShop(t, options{standby: tt.standby})
+			var ready map[string]any
+			if code := s.do(t, "GET", "/readyz", "", nil, &ready); code != 200 || ready["primary"] != true || ready["standby"] != tt.standby {
+				t.Errorf("readyz: got %d %v, want 200 with primary true and standby %v", code, ready, tt.standby)
+			}
+			if code := s.do(t, "GET", "/healthz", "", nil, nil); code != 200 {
+				t.Errorf("healthz: got %d, want 200", code)
+			}
+		})
+	}
+}
