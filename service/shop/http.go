@@ -249,7 +249,7 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		"standby": standby,
 		"replica": replica,
 		"cache":   cacheUp,
-		"outbox":  map[string]any{"publishing": !s.Relay.Failing(), "readable": backlogErr == nil && parkedErr == nil, "backlog": backlog, "parked": parked},
+		"outbox":  map[string]any{"publishing": !s.Relay.Failing() && !s.Relay.StandingBy(), "readable": backlogErr == nil && parkedErr == nil, "backlog": backlog, "parked": parked},
 	}
 	status := http.StatusOK
 	if !primaryUp {

@@ -11,7 +11,10 @@ import (
 
 // Reporter records the service's business metrics once a period: what this
 // instance counted since the last record, and the outbox backlog, which every
-// instance sees whole (chart and alarm on its Maximum).
+// instance sees whole (chart and alarm on its Maximum). While the relay stands
+// by, the outbox is a replica's copy of the active region's, which that region
+// records: this one records none of it, so its outbox alarms speak only of its
+// own relay.
 type Reporter struct {
 	Recorder *emf.Recorder
 	Orders   *Orders
@@ -58,6 +61,9 @@ func (r *Reporter) Report(ctx context.Context) error {
 		{Name: emf.CacheMisses, Unit: emf.Count, Value: float64(misses - r.misses)},
 	}
 	r.orders, r.hits, r.misses = orders, hits, misses
+	if r.Relay.StandingBy() {
+		return r.Recorder.Record(metrics...)
+	}
 
 	backlog, oldest, err := r.Relay.Backlog(ctx)
 	var parked int64

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,14 @@ import (
 // times while other rows went out (or whose payload is not an event at all) is
 // parked: kept, counted in OutboxParked, alarmed, and no longer tried. When every
 // publish fails (the topic is down), nothing is parked and the relay backs off.
+//
+// The relay never publishes from a replica. In a standby region its database is
+// the region's read replica, whose outbox is a copy of the active region's:
+// publishing it would send every event twice. Before each round the relay asks
+// whether its database is in recovery (at most once per RecoveryCheckEvery), and
+// while it is, the relay stands by: it publishes nothing, logs once, is not
+// failing, and the Reporter records no outbox metrics. Once a failover promotes
+// the database, the relay resumes by itself.
 type Relay struct {
 	DB        *pgxpool.Pool
 	Publisher orderevents.Publisher
@@ -37,9 +46,17 @@ type Relay struct {
 	PublishTimeout time.Duration
 	// ParkAfter is how many failed publishes park a row (0: DefaultParkAfter).
 	ParkAfter int
+	// RecoveryCheckEvery is how often the relay asks whether its database is a
+	// replica; between two checks it goes by the last answer (0:
+	// DefaultRecoveryCheckEvery).
+	RecoveryCheckEvery time.Duration
 
-	failing atomic.Bool
-	sent    atomic.Int64
+	failing    atomic.Bool
+	standingBy atomic.Bool
+	sent       atomic.Int64
+
+	mu        sync.Mutex
+	nextCheck time.Time // when to ask the database again whether it is a replica
 }
 
 const (
@@ -52,6 +69,10 @@ const (
 	flushTimeout = 30 * time.Second
 	// failuresInARow ends a batch: the topic, not a row, is failing.
 	failuresInARow = 3
+	// DefaultRecoveryCheckEvery spares an idle relay's rounds (500 ms apart in
+	// the service) all but one recovery check in ten; a promotion takes minutes,
+	// so resuming up to 5 s after it delays no event noticeably.
+	DefaultRecoveryCheckEvery = 5 * time.Second
 )
 
 // Run relays until ctx ends.
@@ -84,16 +105,30 @@ type outboxRow struct {
 }
 
 // Flush publishes up to one batch of unsent events, fresh ones first in order,
-// and records on each row what became of it.
+// and records on each row what became of it. On a replica it publishes nothing
+// and returns no error: the relay stands by.
 func (r *Relay) Flush(ctx context.Context) (sent int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, flushTimeout)
 	defer cancel()
+	replica, err := r.onReplica(ctx)
+	if err != nil {
+		return 0, r.state(err)
+	}
+	if replica {
+		return 0, nil
+	}
 	tx, err := r.DB.Begin(ctx)
 	if err != nil {
 		return 0, r.state(fmt.Errorf("begin: %w", err))
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	batch, err := claim(ctx, tx)
+	if ReadOnly(err) {
+		// The database became a replica since the last check: its claim (FOR
+		// UPDATE) is refused before anything is published.
+		r.standBy(true)
+		return 0, nil
+	}
 	if err != nil {
 		return 0, r.state(err)
 	}
@@ -223,6 +258,46 @@ func (r *Relay) Parked(ctx context.Context) (n int64, err error) {
 
 // Failing reports whether the last publish failed.
 func (r *Relay) Failing() bool { return r.failing.Load() }
+
+// StandingBy reports whether the relay stands by: its database is a replica, so
+// it publishes nothing.
+func (r *Relay) StandingBy() bool { return r.standingBy.Load() }
+
+// onReplica reports whether the relay's database is a replica. It asks the
+// database at most once per RecoveryCheckEvery, and records the answer.
+func (r *Relay) onReplica(ctx context.Context) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if time.Now().Before(r.nextCheck) {
+		return r.standingBy.Load(), nil
+	}
+	replica, err := InRecovery(ctx, r.DB)
+	if err != nil {
+		return false, fmt.Errorf("recovery check: %w", err)
+	}
+	every := r.RecoveryCheckEvery
+	if every <= 0 {
+		every = DefaultRecoveryCheckEvery
+	}
+	r.nextCheck = time.Now().Add(every)
+	r.standBy(replica)
+	return replica, nil
+}
+
+// standBy records whether the relay stands by, logging once per change.
+// Standing by is not failing: it clears the failing state.
+func (r *Relay) standBy(on bool) {
+	if on {
+		r.failing.Store(false)
+	}
+	if was := r.standingBy.Swap(on); was != on {
+		if on {
+			r.Log.Info("outbox relay standing by: its database is a replica, whose outbox the active region publishes; it resumes once a failover promotes the database")
+		} else {
+			r.Log.Info("outbox relay resumes: its database was promoted")
+		}
+	}
+}
 
 // state records whether the relay works, logging once per change, and returns err.
 func (r *Relay) state(err error) error {
