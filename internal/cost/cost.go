@@ -91,6 +91,7 @@ func Estimate(templates map[string]map[string]any, p Prices) (Breakdown, error) 
 		}
 		for _, id := range slices.Sorted(maps.Keys(resources)) {
 			r, err := newResource(stack, id, resources)
+			r.templates = templates
 			if err != nil {
 				problems = append(problems, err)
 				continue
@@ -159,6 +160,9 @@ type resource struct {
 	stack, id, typ string
 	props          map[string]any
 	siblings       map[string]any
+	// templates are every stack's, by name: a Fn::GetStackOutput is followed to
+	// the resource its output names (a cross-region replica's source).
+	templates map[string]map[string]any
 }
 
 func newResource(stack, id string, siblings map[string]any) (resource, error) {
@@ -192,33 +196,61 @@ func (r resource) cost(p Prices, free map[string]int) ([]Item, error) {
 }
 
 // ref returns the resource of type typ that the property at path refers to, with
-// a Ref anywhere inside it.
+// a Ref anywhere inside it, or with a Fn::GetStackOutput of another stack of the
+// templates whose output holds such a Ref there.
 func (r resource) ref(path, typ string) (resource, error) {
-	v := lookup(r.props, path)
-	var found []string
-	var walk func(any)
-	walk = func(v any) {
+	type found struct {
+		stack, id string
+	}
+	var refs []found
+	var walk func(stack string, v any)
+	walk = func(stack string, v any) {
 		switch v := v.(type) {
 		case map[string]any:
 			if id, ok := v["Ref"].(string); ok && len(v) == 1 {
-				found = append(found, id)
+				refs = append(refs, found{stack, id})
+			}
+			if out, ok := v["Fn::GetStackOutput"].(map[string]any); ok && len(v) == 1 {
+				other, _ := out["StackName"].(string)
+				name, _ := out["OutputName"].(string)
+				if output, ok := mapAt(r.templates[other], "Outputs", name); ok {
+					walk(other, output["Value"])
+				}
+				return
 			}
 			for _, x := range v {
-				walk(x)
+				walk(stack, x)
 			}
 		case []any:
 			for _, x := range v {
-				walk(x)
+				walk(stack, x)
 			}
 		}
 	}
-	walk(v)
-	for _, id := range found {
-		if other, err := newResource(r.stack, id, r.siblings); err == nil && other.typ == typ {
+	walk(r.stack, lookup(r.props, path))
+	for _, f := range refs {
+		siblings := r.siblings
+		if f.stack != r.stack {
+			siblings, _ = r.templates[f.stack]["Resources"].(map[string]any)
+		}
+		if other, err := newResource(f.stack, f.id, siblings); err == nil && other.typ == typ {
+			other.templates = r.templates
 			return other, nil
 		}
 	}
-	return resource{}, fmt.Errorf("property %s: want a reference to an %s in the same stack", path, typ)
+	return resource{}, fmt.Errorf("property %s: want a reference to an %s in the same stack, or an output of another stack that refers to one", path, typ)
+}
+
+// mapAt returns the object at m[keys[0]][keys[1]]…, if there is one.
+func mapAt(m map[string]any, keys ...string) (map[string]any, bool) {
+	for _, k := range keys {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		m = next
+	}
+	return m, true
 }
 
 // lookup returns the property at a dotted path, or nil.

@@ -115,7 +115,7 @@ func TestEstimate(t *testing.T) {
 		{"database", "Route 53 hosted zones", "", 1, 0.5},
 		{"database", "CloudWatch alarms", "", 1, 0.1},
 		{"cache", "Valkey nodes", "cache.t4g.small", 2, 6},
-		{"cache", "Secrets Manager secrets", "", 1, 0.4},
+		{"cache", "Secrets Manager secrets (each replica counts)", "", 1, 0.4},
 		{"cache", "CloudWatch alarms", "", 1, 0.1},
 		{"cache", "CloudWatch high-resolution alarms", "", 1, 0.3},
 		{"web", "load balancers (LCUs extra, with traffic)", "application", 1, 2},
@@ -194,7 +194,7 @@ func TestEstimateErrors(t *testing.T) {
 			func(ts map[string]map[string]any) {
 				props(ts, "shop-test-stateful", "DatabaseReplica1")["SourceDBInstanceIdentifier"] = "arn:aws:rds:us-east-1:123456789012:db:other"
 			},
-			"resource DatabaseReplica1 (AWS::RDS::DBInstance): property SourceDBInstanceIdentifier: want a reference to an AWS::RDS::DBInstance in the same stack"},
+			"resource DatabaseReplica1 (AWS::RDS::DBInstance): property SourceDBInstanceIdentifier: want a reference to an AWS::RDS::DBInstance in the same stack, or an output of another stack that refers to one"},
 		{"an instance type from an intrinsic, in the launch template",
 			func(ts map[string]map[string]any) {
 				props(ts, "shop-test-web", "WebLaunchTemplate")["LaunchTemplateData"].(map[string]any)["InstanceType"] = map[string]any{"Ref": "Type"}
@@ -328,3 +328,23 @@ func TestParsePricesWantsEveryCostedType(t *testing.T) {
 }
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// TestReplicatedSecretCountsPerRegion: a secret replicated to another region is
+// billed there as a secret of its own.
+func TestReplicatedSecretCountsPerRegion(t *testing.T) {
+	b, err := Estimate(parseTemplates(t, func(ts map[string]map[string]any) {
+		props(ts, "shop-test-stateful", "CacheAuthToken")["ReplicaRegions"] = []any{map[string]any{"Region": "us-west-2"}}
+	}), testPrices())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range b.Items {
+		if it.Tier == "cache" && it.Name == "Secrets Manager secrets (each replica counts)" {
+			if it.Quantity != 2 || it.Monthly != 0.8 {
+				t.Errorf("got %g secrets for $%.2f, want 2 for $0.80", it.Quantity, it.Monthly)
+			}
+			return
+		}
+	}
+	t.Errorf("no cache secrets in %+v", b.Items)
+}

@@ -22,7 +22,7 @@ var pricers = []pricer{
 	{"AWS::AutoScaling::AutoScalingGroup", autoScalingGroup},
 	{"AWS::WAFv2::WebACL", webACL},
 	{"AWS::KMS::Key", perMonth("KMS keys")},
-	{"AWS::SecretsManager::Secret", perMonth("Secrets Manager secrets")},
+	{"AWS::SecretsManager::Secret", secret},
 	{"AWS::Route53::HostedZone", perMonth("Route 53 hosted zones")},
 	{"AWS::CloudWatch::Alarm", alarm},
 	{"AWS::CloudWatch::CompositeAlarm", perMonth("composite alarms")},
@@ -39,6 +39,14 @@ func perMonth(name string) func(resource, Price, float64) ([]Item, error) {
 	return func(_ resource, p Price, _ float64) ([]Item, error) {
 		return []Item{{Name: name, Quantity: 1, Monthly: p.Monthly}}, nil
 	}
+}
+
+// secret: Secrets Manager bills each replica in another region as a secret of
+// its own.
+func secret(r resource, p Price, _ float64) ([]Item, error) {
+	replicas, _ := lookup(r.props, "ReplicaRegions").([]any)
+	n := float64(1 + len(replicas))
+	return []Item{{Name: "Secrets Manager secrets (each replica counts)", Quantity: n, Monthly: n * p.Monthly}}, nil
 }
 
 // vpcEndpoint: gateway endpoints (S3, DynamoDB) are free; an interface endpoint
