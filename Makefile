@@ -102,15 +102,16 @@ deploy: deps aws-credentials production-confirmed ## cdk deploy of STAGE (a prod
 	@echo "cdk deploy of every stack of stage $(STAGE)"
 	$(CDK) deploy $(CDK_FLAGS) -c deploy=true --all --require-approval $(APPROVAL)
 
-bootstrap: deps aws-credentials ## cdk bootstrap of STAGE's own qualifier in its region and us-east-1 (once per stage and account; REGION= or AWS_REGION)
-	@region=$${REGION:-$${AWS_REGION:-$$(go run ./cmd/stage -stage $(STAGE) -field region)}}; \
+bootstrap: deps aws-credentials ## cdk bootstrap of STAGE's own qualifier in its region(s) and us-east-1 (once per stage and account; REGION= or AWS_REGION)
+	@region=$$(go run ./cmd/stage -stage $(STAGE) -field region); region=$${region:-$${REGION:-$$AWS_REGION}}; \
 	if [ -z "$$region" ]; then echo "error: make bootstrap needs the stage's region: REGION=eu-west-1 (or AWS_REGION)"; exit 1; fi; \
+	secondary=$$(go run ./cmd/stage -stage $(STAGE) -field secondaryRegion) || exit 1; \
 	qualifier=$$(go run ./cmd/stage -stage $(STAGE) -field bootstrapQualifier) || exit 1; \
 	account=$$(aws sts get-caller-identity --query Account --output text) || exit 1; \
-	echo "bootstrap $$qualifier in aws://$$account/$$region and aws://$$account/us-east-1"; \
+	envs=$$(for r in $$region $$secondary us-east-1; do echo "aws://$$account/$$r"; done | sort -u); \
+	echo "bootstrap $$qualifier in" $$envs; \
 	$(CDK) bootstrap --no-notices --qualifier "$$qualifier" --toolkit-stack-name "CDKToolkit-$$qualifier" \
-	  --cloudformation-execution-policies "arn:aws:iam::aws:policy/AdministratorAccess" \
-	  "aws://$$account/$$region" "aws://$$account/us-east-1"
+	  --cloudformation-execution-policies "arn:aws:iam::aws:policy/AdministratorAccess" $$envs
 
 delivery: deps aws-credentials production-confirmed ## deploy only STAGE's delivery stack, the roles GitHub Actions assumes (first-time setup, once per stage)
 	@if [ -z "$(GITHUB_REPOSITORY)" ] || [ -z "$(GITHUB_REPOSITORY_OWNER_ID)" ] || [ -z "$(GITHUB_REPOSITORY_ID)" ]; then \

@@ -204,8 +204,15 @@ func TestCustomerDataBehindAKey(t *testing.T) {
 					t.Errorf("the data key does not admit the writer %s: %s", role, all)
 				}
 			}
-			if got, want := strings.Count(all, ":role/"), 2+len(s.cfg.Storage.DataReaderRoleArns); got != want {
-				t.Errorf("the data key admits %d roles (%s), want %d: the two writers and the configured readers", got, all, want)
+			want := 2 + len(s.cfg.Storage.DataReaderRoleArns)
+			if s.cfg.Secondary.Enabled() {
+				want++ // S3 replication reads the data into the standby region
+				if !strings.Contains(all, ":role/"+s.cfg.Prefix+"-replication-") {
+					t.Errorf("the data key does not admit the replication role: %s", all)
+				}
+			}
+			if got := strings.Count(all, ":role/"); got != want {
+				t.Errorf("the data key admits %d roles (%s), want %d: the two writers, the configured readers and, with a standby region, the replication role", got, all, want)
 			}
 			if len(s.cfg.Storage.DataReaderRoleArns) > 0 && !strings.Contains(all, analyst) {
 				t.Errorf("the configured reader %s is not admitted: %s", analyst, all)

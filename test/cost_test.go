@@ -67,7 +67,8 @@ func TestProductionCostsMore(t *testing.T) {
 }
 
 // TestCostFollowsConfig checks that the estimate counts what each stage's
-// configuration asks for: a Multi-AZ primary counts twice, each replica once.
+// configuration asks for: a Multi-AZ primary counts twice, each replica once, and
+// a standby region its own NAT gateways and cache, and its cross-region replica.
 func TestCostFollowsConfig(t *testing.T) {
 	prices, est := costEstimates(t)
 	hours := prices.HoursPerMonth
@@ -80,14 +81,18 @@ func TestCostFollowsConfig(t *testing.T) {
 		if cfg.Database.MultiAZ {
 			primary = 2
 		}
-		dbInstances := float64(primary + cfg.Database.Replicas)
-		cacheNodes := float64(1 + cfg.Cache.Replicas)
+		regions := 1.0
+		if cfg.Secondary.Enabled() {
+			regions = 2
+		}
+		dbInstances := float64(primary+cfg.Database.Replicas) + regions - 1
+		cacheNodes := float64(1+cfg.Cache.Replicas) * regions
+		nat := float64(cfg.Network.NATGateways) * regions
 		tests := []struct {
 			tier, name, size  string
 			quantity, monthly float64
 		}{
-			{"network", "NAT gateways", "", float64(cfg.Network.NATGateways),
-				float64(cfg.Network.NATGateways) * prices.Prices["AWS::EC2::NatGateway"].Hourly * hours},
+			{"network", "NAT gateways", "", nat, nat * prices.Prices["AWS::EC2::NatGateway"].Hourly * hours},
 			{"database", "PostgreSQL instances (Multi-AZ counts twice)", cfg.Database.InstanceClass, dbInstances,
 				dbInstances * prices.Prices["AWS::RDS::DBInstance"].Sizes[cfg.Database.InstanceClass] * hours},
 			{"database", "gp3 storage (Multi-AZ counts twice)", "", dbInstances * float64(cfg.Database.AllocatedStorageGiB),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/delivery"
+	"github.com/example/scalable-web/infra/edge"
 )
 
 // forEachDeliveryStage runs test on each stage configured with a GitHub repository.
@@ -189,7 +190,16 @@ func TestDeliveryRolesOnlyReachTheCdkRoles(t *testing.T) {
 		// want: role → "action list" → resources
 		want := map[string]map[string][]string{diff: {}, deploy: {}}
 		templates, ssm, assume := strings.Join(delivery.DiffTemplateActions, ","), "ssm:GetParameter", "sts:AssumeRole,sts:TagSession"
-		for _, region := range []string{"${AWS::Region}", "us-east-1"} {
+		var regions []string // the stage's regions and the edge's, as the policies write them
+		for _, region := range append(s.cfg.Regions(), edge.Region) {
+			if region == "" {
+				region = "${AWS::Region}"
+			}
+			if !slices.Contains(regions, region) {
+				regions = append(regions, region)
+			}
+		}
+		for _, region := range regions {
 			want[diff][templates] = append(want[diff][templates], "arn:${AWS::Partition}:cloudformation:"+region+":${AWS::AccountId}:stack/"+s.cfg.Prefix+"-*/*")
 			want[diff][ssm] = append(want[diff][ssm], "arn:${AWS::Partition}:ssm:"+region+":${AWS::AccountId}:parameter/cdk-bootstrap/"+qualifier+"/version")
 			for _, kind := range []string{"deploy", "file-publishing", "lookup"} {

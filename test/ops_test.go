@@ -17,11 +17,16 @@ import (
 	"github.com/example/scalable-web/internal/orderevents"
 )
 
-// isOpsTopic reports whether an alarm action in stack names the ops topic: a Ref
-// in the stateful stack, a Fn::GetStackOutput of that Ref everywhere else.
+// isOpsTopic reports whether an alarm action in stack names the ops topic of the
+// stack's region: a Ref in that region's stateful stack, a Fn::GetStackOutput of
+// that Ref everywhere else.
 func isOpsTopic(s *synthesis, stack string, action any) bool {
-	stateful := *s.stacks.Stateful.StackName()
-	topic := *s.stacks.Stateful.Stack.GetLogicalId(s.stacks.Stateful.AlarmTopic.Topic.Node().DefaultChild().(awscdk.CfnElement))
+	home, regional := s.stacks.Stateful.Stack, s.stacks.Stateful.Regional
+	if sb := s.stacks.Standby; sb != nil && (stack == *sb.Stateful.StackName() || stack == *sb.Database.StackName()) {
+		home, regional = sb.Stateful.Stack, sb.Stateful.Regional
+	}
+	stateful := *home.StackName()
+	topic := *home.GetLogicalId(regional.AlarmTopic.Topic.Node().DefaultChild().(awscdk.CfnElement))
 	got := fmt.Sprint(action)
 	if stack == stateful {
 		return got == fmt.Sprint(map[string]any{"Ref": topic})

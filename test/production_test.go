@@ -15,6 +15,8 @@ import (
 const (
 	pinnedAccount = "111111111111"
 	pinnedRegion  = "eu-west-1"
+	// pinnedStandby is the pinned copy's secondary region.
+	pinnedStandby = "eu-central-1"
 )
 
 // prodCopy is prod's configuration under another name, pinned to an account and a
@@ -23,6 +25,7 @@ func prodCopy(c *config.Config) {
 	c.Stage, c.Prefix, c.BootstrapQualifier = "prod-eu", "shop-prod-eu", "shopprodeu"
 	c.Account, c.Region = pinnedAccount, pinnedRegion
 	c.Network.CIDR = "10.40.0.0/16"
+	c.Secondary.Region, c.Secondary.CIDR = pinnedStandby, "10.41.0.0/16"
 }
 
 // TestACopyOfProdKeepsEveryGuard: the production guards hang on Production, not on

@@ -180,8 +180,11 @@ func loadCDKContext() (map[string]any, error) {
 		return nil, fmt.Errorf("cdk.json: %w", err)
 	}
 	cdk.Context["aws:cdk:bundling-stacks"] = []string{}
-	// The pinned variant's zones, as `cdk synth` would record them in cdk.context.json.
-	cdk.Context["availability-zones:account="+pinnedAccount+":region="+pinnedRegion] = []string{pinnedRegion + "a", pinnedRegion + "b", pinnedRegion + "c"}
+	// The pinned variant's zones in its two regions, as `cdk synth` would record
+	// them in cdk.context.json.
+	for _, region := range []string{pinnedRegion, pinnedStandby} {
+		cdk.Context["availability-zones:account="+pinnedAccount+":region="+region] = []string{region + "a", region + "b", region + "c"}
+	}
 	return cdk.Context, nil
 }
 

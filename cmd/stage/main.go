@@ -25,6 +25,7 @@ var fields = map[string]func(config.Config) string{
 	"prefix":             func(c config.Config) string { return c.Prefix },
 	"bootstrapQualifier": func(c config.Config) string { return c.BootstrapQualifier },
 	"region":             func(c config.Config) string { return c.Region },
+	"secondaryRegion":    func(c config.Config) string { return c.Secondary.Region },
 	"production":         func(c config.Config) string { return strconv.FormatBool(c.Production) },
 }
 

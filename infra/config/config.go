@@ -26,9 +26,14 @@ type Config struct {
 	Production bool
 	// Account and Region pin the stacks to one environment. Leave both empty for an
 	// environment-agnostic synth; set both to deploy somewhere specific (the availability
-	// zones of that account and region must then be in cdk.context.json).
+	// zones of that account and region must then be in cdk.context.json). Region may
+	// be set alone: the stacks then go to that region of whichever account deploys
+	// them. A stage with a secondary region sets Region.
 	Account string
 	Region  string
+	// Secondary is the stage's second region, a warm standby; its zero value keeps
+	// the stage in one region.
+	Secondary Secondary
 	// Prefix starts the name of every stack of the stage, e.g. "shop-dev".
 	Prefix string
 	// BootstrapQualifier names the stage's own CDK bootstrap (make bootstrap
@@ -132,8 +137,8 @@ func (c Config) Validate() error {
 	if c.Region != "" && !regionPattern.MatchString(c.Region) {
 		p.add("region", c.Region, "an AWS region such as eu-west-1, or empty for an environment-agnostic synth")
 	}
-	if (c.Account == "") != (c.Region == "") {
-		p.add("account/region", c.Account+"/"+c.Region, "both set or both empty")
+	if c.Account != "" && c.Region == "" {
+		p.add("region", c.Region, fmt.Sprintf("an AWS region such as eu-west-1: a stage pinned to account %s names its region too", c.Account))
 	}
 	if !prefixPattern.MatchString(c.Prefix) {
 		p.add("prefix", c.Prefix, "2 to 32 lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen")
@@ -151,6 +156,7 @@ func (c Config) Validate() error {
 		p.add("removalPolicy", string(c.RemovalPolicy), "one of destroy, snapshot, retain")
 	}
 	c.Network.validate(&p)
+	c.validateSecondary(&p)
 	c.Database.validate(&p, c.Network.AZs)
 	c.Cache.validate(&p, c.Network.AZs)
 	c.Storage.validate(&p)
@@ -171,17 +177,7 @@ func (c Config) Validate() error {
 }
 
 func (n Network) validate(p *problems) {
-	prefix, err := netip.ParsePrefix(n.CIDR)
-	switch {
-	case err != nil || !prefix.Addr().Is4():
-		p.add("network.cidr", n.CIDR, "an IPv4 CIDR block such as 10.0.0.0/16")
-	case prefix.Masked() != prefix:
-		p.add("network.cidr", n.CIDR, fmt.Sprintf("a network address with no host bits set (%s)", prefix.Masked()))
-	case prefix.Bits() < minPrefix || prefix.Bits() > maxPrefix:
-		p.add("network.cidr", n.CIDR, fmt.Sprintf("a prefix length from /%d to /%d", minPrefix, maxPrefix))
-	case !slices.ContainsFunc(privateRanges, func(r netip.Prefix) bool { return r.Contains(prefix.Addr()) && r.Bits() <= prefix.Bits() }):
-		p.add("network.cidr", n.CIDR, "a private (RFC 1918) block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
-	}
+	validCIDR(p, "network.cidr", n.CIDR)
 	if n.AZs < minAZs || n.AZs > maxAZs {
 		p.add("network.azs", n.AZs, fmt.Sprintf("%d to %d", minAZs, maxAZs))
 	}
@@ -191,6 +187,25 @@ func (n Network) validate(p *problems) {
 	if !slices.Contains(LogRetentionDays, n.FlowLogRetentionDays) {
 		p.add("network.flowLogRetentionDays", n.FlowLogRetentionDays, "one of "+intList(LogRetentionDays))
 	}
+}
+
+// validCIDR reports whether cidr is a VPC block the network accepts, adding a
+// problem for field when it is not.
+func validCIDR(p *problems, field, cidr string) bool {
+	prefix, err := netip.ParsePrefix(cidr)
+	switch {
+	case err != nil || !prefix.Addr().Is4():
+		p.add(field, cidr, "an IPv4 CIDR block such as 10.0.0.0/16")
+	case prefix.Masked() != prefix:
+		p.add(field, cidr, fmt.Sprintf("a network address with no host bits set (%s)", prefix.Masked()))
+	case prefix.Bits() < minPrefix || prefix.Bits() > maxPrefix:
+		p.add(field, cidr, fmt.Sprintf("a prefix length from /%d to /%d", minPrefix, maxPrefix))
+	case !slices.ContainsFunc(privateRanges, func(r netip.Prefix) bool { return r.Contains(prefix.Addr()) && r.Bits() <= prefix.Bits() }):
+		p.add(field, cidr, "a private (RFC 1918) block inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+	default:
+		return true
+	}
+	return false
 }
 
 // problems collects validation failures in the order they are found.

@@ -20,30 +20,27 @@ const bytesPerConnection = 9531392
 // breaching: an instance that stops reporting shows up in the API's and the load
 // balancer's 5xx alarms, which page.
 func (d *Database) addAlarms(props Props) {
-	memory := props.MemoryGiB * (1 << 30)
-	type watched struct {
-		name     string
-		instance awsrds.IDatabaseInstance
-	}
-	instances := []watched{{"Primary", d.Primary}}
+	d.watch("Primary", d.Primary, props, "")
 	for i, r := range d.Replicas {
-		instances = append(instances, watched{fmt.Sprintf("Replica%d", i+1), r})
+		name := fmt.Sprintf("Replica%d", i+1)
+		d.watch(name, r, props, fmt.Sprintf("%s: more than %ds behind the primary; the service reads from the primary instead", name, props.ReplicaLagAlarmSeconds))
 	}
-	for _, w := range instances {
-		name, instance := w.name, w.instance
-		d.alarm(name+"Cpu", instance.Metric(jsii.String("CPUUtilization"), nil), 80,
-			false, name+": CPU above 80% for 15 minutes")
-		d.alarm(name+"FreeStorage", instance.Metric(jsii.String("FreeStorageSpace"), nil), float64(props.AllocatedStorageGiB)*(1<<30)/10,
-			true, name+": less than 10% of the allocated storage free (autoscaling should have grown it)")
-		d.alarm(name+"FreeMemory", instance.Metric(jsii.String("FreeableMemory"), nil), memory/10,
-			true, name+": less than 10% of memory freeable")
-		d.alarm(name+"Connections", instance.Metric(jsii.String("DatabaseConnections"), nil), 0.8*memory/bytesPerConnection,
-			false, name+": above 80% of max_connections")
-		if name != "Primary" {
-			d.alarm(name+"Lag", instance.Metric(jsii.String("ReplicaLag"), nil), float64(props.ReplicaLagAlarmSeconds),
-				false,
-				fmt.Sprintf("%s: more than %ds behind the primary; the service reads from the primary instead", name, props.ReplicaLagAlarmSeconds))
-		}
+}
+
+// watch adds the alarms of one instance: CPU, storage, memory, connections and,
+// for a replica (lag names what its lag means), replica lag.
+func (d *Database) watch(name string, instance awsrds.IDatabaseInstance, props Props, lag string) {
+	memory := props.MemoryGiB * (1 << 30)
+	d.alarm(name+"Cpu", instance.Metric(jsii.String("CPUUtilization"), nil), 80,
+		false, name+": CPU above 80% for 15 minutes")
+	d.alarm(name+"FreeStorage", instance.Metric(jsii.String("FreeStorageSpace"), nil), float64(props.AllocatedStorageGiB)*(1<<30)/10,
+		true, name+": less than 10% of the allocated storage free (autoscaling should have grown it)")
+	d.alarm(name+"FreeMemory", instance.Metric(jsii.String("FreeableMemory"), nil), memory/10,
+		true, name+": less than 10% of memory freeable")
+	d.alarm(name+"Connections", instance.Metric(jsii.String("DatabaseConnections"), nil), 0.8*memory/bytesPerConnection,
+		false, name+": above 80% of max_connections")
+	if lag != "" {
+		d.alarm(name+"Lag", instance.Metric(jsii.String("ReplicaLag"), nil), float64(props.ReplicaLagAlarmSeconds), false, lag)
 	}
 }
 

@@ -103,6 +103,11 @@ type Props struct {
 	// "ddd:hh:mm-ddd:hh:mm" in UTC, at least an hour, not overlapping BackupWindow.
 	MaintenanceWindow string
 
+	// SecretReplicas are the regions, each with a key of its own, the admin
+	// secret and every login's are replicated to, so a standby region's components
+	// read the same credentials, rotations included; nil for none.
+	SecretReplicas *[]*awssecretsmanager.ReplicaRegion
+
 	// RemovalPolicy applies to the primary, its key and its logs. Replicas hold no
 	// data of their own and are always deleted with the stack.
 	RemovalPolicy awscdk.RemovalPolicy
@@ -132,6 +137,9 @@ type Database struct {
 
 // Connections controls who may connect: grant with AllowDefaultPortFrom.
 func (d *Database) Connections() awsec2.Connections {
+	if d.Primary == nil { // a standby region's cross-region replica
+		return d.Replicas[0].Connections()
+	}
 	return d.Primary.Connections()
 }
 
@@ -240,8 +248,9 @@ func instanceType(class string) awsec2.InstanceType {
 // retained database needs its password.
 func (d *Database) addPrimary(props Props, engine awsrds.IInstanceEngine, shared awsrds.DatabaseInstanceNewProps) {
 	secret := awsrds.NewDatabaseSecret(d.Construct, jsii.String("Secret"), &awsrds.DatabaseSecretProps{
-		Username:      jsii.String("dbadmin"),
-		EncryptionKey: props.SecretsKey,
+		Username:       jsii.String("dbadmin"),
+		EncryptionKey:  props.SecretsKey,
+		ReplicaRegions: props.SecretReplicas,
 	})
 	secret.ApplyRemovalPolicy(removal.Keep(props.RemovalPolicy))
 	primary := &awsrds.DatabaseInstanceProps{
@@ -321,9 +330,10 @@ func (d *Database) addReplica(n int, props Props, shared awsrds.DatabaseInstance
 func (d *Database) addLogin(role, username string, props Props, rotation awsec2.ISecurityGroup) awssecretsmanager.ISecret {
 	id := loginID(role)
 	secret := awsrds.NewDatabaseSecret(d.Construct, jsii.String(id), &awsrds.DatabaseSecretProps{
-		Username:      jsii.String(username),
-		MasterSecret:  d.Secret,
-		EncryptionKey: props.SecretsKey,
+		Username:       jsii.String(username),
+		MasterSecret:   d.Secret,
+		EncryptionKey:  props.SecretsKey,
+		ReplicaRegions: props.SecretReplicas,
 	})
 	secret.ApplyRemovalPolicy(removal.Keep(props.RemovalPolicy))
 	attached := secret.Attach(d.Primary) // adds host, port, dbname and engine
@@ -430,4 +440,107 @@ func (d *Database) addReaderRecords() {
 func majorVersion(version string) string {
 	major, _, _ := strings.Cut(version, ".")
 	return major
+}
+
+// CrossRegionRecord is the host name, inside the standby region's private zone,
+// that the standby's writers connect to: its cross-region replica, read-only until
+// a failover promotes it, writable after, under the same name.
+const CrossRegionRecord = "writer"
+
+// NewCrossRegionReplica creates the data tier of a standby region: an encrypted
+// read replica of source, the primary in another region, with a key, parameter
+// group (TLS only), logs and monitoring of this region, and a private zone whose
+// writer and reader names both point at it. sourceArn is the primary's ARN,
+// read from its stack's outputs, in sourceRegion. It can be promoted to a
+// standalone primary (make failover). props gives the settings the primary and replicas
+// share (the instance class, storage ceiling, Performance Insights, monitoring,
+// logs, maintenance window, deletion protection and lag alarm); the
+// primary's own (Multi-AZ, backups, logins, rotation, replicas) stay with it.
+func NewCrossRegionReplica(scope constructs.Construct, id string, props Props, sourceArn *string, sourceRegion string) *Database {
+	this := constructs.NewConstruct(scope, jsii.String(id))
+	d := &Database{Construct: this, Port: Port, Logins: map[string]awssecretsmanager.ISecret{}}
+	d.Key = awskms.NewKey(this, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the cross-region replica's storage and its Performance Insights data: a replica in another region needs a key of its own region"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal.Keep(props.RemovalPolicy),
+	})
+	d.securityGroup = awsec2.NewSecurityGroup(this, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String("PostgreSQL cross-region replica: no inbound rule until a tier is granted access"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	engine := awsrds.DatabaseInstanceEngine_Postgres(&awsrds.PostgresInstanceEngineProps{
+		Version: awsrds.PostgresEngineVersion_Of(jsii.String(props.EngineVersion), jsii.String(majorVersion(props.EngineVersion)), nil),
+	})
+	// The CDK's replica takes its source as a construct, and uses only its ARN and
+	// engine: one imported here stands for the primary of the other region, and its
+	// ARN, which the import would build in this region, is replaced below.
+	source := awsrds.DatabaseInstance_FromDatabaseInstanceAttributes(this, jsii.String("Source"), &awsrds.DatabaseInstanceAttributes{
+		InstanceIdentifier:      jsii.String("primary-region-source"),
+		InstanceEndpointAddress: jsii.String("primary-region-source"),
+		Port:                    jsii.Number(Port),
+		SecurityGroups:          &[]awsec2.ISecurityGroup{},
+		Engine:                  engine,
+	})
+	replica := &awsrds.DatabaseInstanceReadReplicaProps{
+		SourceDatabaseInstance: source,
+		InstanceType:           instanceType(props.InstanceClass),
+		StorageEncryptionKey:   d.Key,
+		// Promoted, it holds the data: it is kept as the primary would be.
+		RemovalPolicy: props.RemovalPolicy,
+	}
+	withShared(replica, d.sharedOptions(props, engine))
+	r := awsrds.NewDatabaseInstanceReadReplica(this, jsii.String("Replica"), replica)
+	cfn := r.Node().DefaultChild().(awsrds.CfnDBInstance)
+	cfn.AddPropertyOverride(jsii.String("SourceDBInstanceIdentifier"), sourceArn)
+	cfn.AddPropertyOverride(jsii.String("SourceRegion"), sourceRegion)
+	// Encrypted by KmsKeyId, a key of this region; CloudFormation rejects
+	// StorageEncrypted on a replica (F3020), which the CDK sets with the key.
+	cfn.AddPropertyDeletionOverride(jsii.String("StorageEncrypted"))
+	d.Replicas = []awsrds.DatabaseInstanceReadReplica{r}
+	d.WriterEndpoint = r.DbInstanceEndpointAddress()
+	d.suppressCrossRegion(props, r)
+
+	d.Zone = awsroute53.NewPrivateHostedZone(this, jsii.String("Zone"), &awsroute53.PrivateHostedZoneProps{
+		ZoneName: jsii.String(props.ZoneName),
+		Vpc:      props.Vpc,
+		Comment:  jsii.String("Private names of the standby region's data tier"),
+	})
+	d.ReaderName = ReaderRecord + "." + props.ZoneName
+	for _, name := range []string{CrossRegionRecord, ReaderRecord} {
+		awsroute53.NewCnameRecord(this, jsii.String(strings.ToUpper(name[:1])+name[1:]), &awsroute53.CnameRecordProps{
+			Zone:       d.Zone,
+			RecordName: jsii.String(name),
+			DomainName: d.WriterEndpoint,
+			Ttl:        awscdk.Duration_Seconds(jsii.Number(readerTTL)),
+			Comment:    jsii.String("The cross-region replica: read-only until a failover promotes it"),
+		})
+	}
+	d.watch("CrossRegionReplica", r, props, fmt.Sprintf("CrossRegionReplica: more than %ds behind the primary region; a failover now would lose that much", props.ReplicaLagAlarmSeconds))
+	return d
+}
+
+// suppressCrossRegion records the AwsSolutions and NIST rules the cross-region
+// replica breaks on purpose.
+func (d *Database) suppressCrossRegion(props Props, r awsrds.DatabaseInstanceReadReplica) {
+	checks.Suppress(r, "AwsSolutions-RDS11",
+		"PostgreSQL keeps its default port 5432: a different port hides nothing from a scanner inside the VPC, and the security group admits only the tiers granted through Connections().")
+	checks.Suppress(r, "AwsSolutions-RDS3",
+		"A cross-region read replica cannot be Multi-AZ while it replicates; once a failover promotes it, Multi-AZ is the first change the runbook makes.")
+	checks.Suppress(r, checks.NIST+"RDSMultiAZSupport",
+		"A cross-region read replica cannot be Multi-AZ while it replicates; once a failover promotes it, Multi-AZ is the first change the runbook makes.")
+	checks.Suppress(r, checks.NIST+"RDSInBackupPlan",
+		"A read replica cannot be backed up while it replicates (RDS backs up its source); once promoted it takes automated backups like any primary.")
+	if !props.DeletionProtection {
+		checks.Suppress(r, "AwsSolutions-RDS10",
+			"This stage is meant to be torn down with make destroy; Config.Validate requires deletion protection in production stages.")
+	}
+	if fn := awscdk.Stack_Of(d.Construct).Node().TryFindChild(jsii.String(logRetentionFunction)); fn != nil {
+		checks.Suppress(fn, "AwsSolutions-IAM4",
+			"The CDK's LogRetention function logs through AWSLambdaBasicExecutionRole (CreateLogGroup/CreateLogStream/PutLogEvents), the policy AWS documents for a Lambda's own logs.",
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+		checks.Suppress(fn, "AwsSolutions-IAM5",
+			"The CDK's LogRetention function sets retention on the /aws/rds/instance/<id>/* log groups, which RDS creates with names known only after deploy; it can do nothing but logs:PutRetentionPolicy/DeleteRetentionPolicy.",
+			"Resource::*")
+	}
 }

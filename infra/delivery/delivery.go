@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"slices"
 
 	"github.com/example/scalable-web/infra/checks"
 )
@@ -49,9 +50,10 @@ type Props struct {
 	// CreateProvider creates GitHub's OIDC provider; otherwise the account's existing
 	// one is used. An account holds one provider per issuer.
 	CreateProvider bool
-	// Region is the region the stage deploys to; empty means the region this stack is
-	// deployed to. The roles also reach the CDK's roles in us-east-1, for the edge stack.
-	Region string
+	// Regions are the regions the stage deploys to (its primary and, with one, its
+	// secondary region); an empty one means the region this stack is deployed to.
+	// The roles also reach the CDK's roles in us-east-1, for the edge stack.
+	Regions []string
 	// Qualifier is the bootstrap qualifier; empty means DefaultQualifier.
 	Qualifier string
 }
@@ -113,7 +115,7 @@ func New(scope constructs.Construct, id string, props Props) *Delivery {
 	}
 	cdkRoles := func(kinds ...string) *[]*string {
 		var arns []*string
-		for _, region := range regions(props.Region) {
+		for _, region := range regions(props.Regions) {
 			for _, kind := range kinds {
 				arns = append(arns, bootstrapRole(qualifier, kind, region))
 			}
@@ -127,7 +129,7 @@ func New(scope constructs.Construct, id string, props Props) *Delivery {
 	// and with its own credentials otherwise (best effort); this role cannot, so it
 	// reads them itself, and only the stage's.
 	var stacks, versions []*string
-	for _, region := range regions(props.Region) {
+	for _, region := range regions(props.Regions) {
 		stacks = append(stacks, awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:cloudformation:"+region+":${AWS::AccountId}:stack/"+props.NamePrefix+"-*/*"), nil))
 		versions = append(versions, awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:ssm:"+region+":${AWS::AccountId}:parameter/cdk-bootstrap/"+qualifier+"/version"), nil))
 	}
@@ -177,17 +179,19 @@ func assume(roles *[]*string) awsiam.PolicyStatement {
 	})
 }
 
-// regions are the stage's region and the edge region, without repeats, as
+// regions are the stage's regions and the edge region, without repeats, as
 // CloudFormation substitution strings.
-func regions(region string) []string {
-	switch region {
-	case EdgeRegion:
-		return []string{EdgeRegion}
-	case "":
-		return []string{"${AWS::Region}", EdgeRegion}
-	default:
-		return []string{region, EdgeRegion}
+func regions(stage []string) []string {
+	var out []string
+	for _, region := range append(slices.Clone(stage), EdgeRegion) {
+		if region == "" {
+			region = "${AWS::Region}"
+		}
+		if !slices.Contains(out, region) {
+			out = append(out, region)
+		}
 	}
+	return out
 }
 
 // bootstrapRole is the ARN of a role `cdk bootstrap` created, such as

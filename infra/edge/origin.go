@@ -14,11 +14,14 @@ import (
 // NewOriginSecret creates the secret CloudFront proves itself with: it sends the
 // value in shopapi.OriginHeader on every request to the API, and the service
 // refuses a request without it, so the API's own execute-api URL, which skips the
-// WAF, answers 403. The value is {"value": 64 letters and digits}.
-func NewOriginSecret(scope constructs.Construct, id string, key awskms.IKey, removalPolicy awscdk.RemovalPolicy) awssecretsmanager.Secret {
+// WAF, answers 403. The value is {"value": 64 letters and digits}. replicas, when
+// set, are the regions (each with its key) it is replicated to, for a standby
+// region's API.
+func NewOriginSecret(scope constructs.Construct, id string, key awskms.IKey, removalPolicy awscdk.RemovalPolicy, replicas *[]*awssecretsmanager.ReplicaRegion) awssecretsmanager.Secret {
 	secret := awssecretsmanager.NewSecret(scope, jsii.String(id), &awssecretsmanager.SecretProps{
-		EncryptionKey: key,
-		Description:   jsii.String("The value CloudFront sends in " + shopapi.OriginHeader + ": requests without it are refused"),
+		EncryptionKey:  key,
+		ReplicaRegions: replicas,
+		Description:    jsii.String("The value CloudFront sends in " + shopapi.OriginHeader + ": requests without it are refused"),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
 			SecretStringTemplate: jsii.String("{}"),
 			GenerateStringKey:    jsii.String(shopapi.OriginSecretKey),

@@ -97,10 +97,11 @@ func New(scope constructs.Construct, id string, props Props) *Network {
 	}
 }
 
-// availabilityZones names the AZs of an environment-agnostic stack. Without them the
-// CDK stops at two AZs, because it cannot know the region; Fn::GetAZs picks them at
-// deploy time instead. A stack with a known region returns nil and uses MaxAzs, with
-// the AZ names read from cdk.context.json.
+// availabilityZones names the AZs of a stack whose account or region is left to
+// deploy time. Without them the CDK stops at two AZs, because it cannot look them
+// up; Fn::GetAZs picks them at deploy time instead. A stack pinned to an account
+// and region returns nil and uses MaxAzs, with the AZ names read from
+// cdk.context.json.
 func availabilityZones(scope constructs.Construct, n int) *[]*string {
 	if !agnostic(scope) {
 		return nil
@@ -120,5 +121,6 @@ func maxAZs(scope constructs.Construct, n int) *float64 {
 }
 
 func agnostic(scope constructs.Construct) bool {
-	return *awscdk.Token_IsUnresolved(awscdk.Stack_Of(scope).Region())
+	stack := awscdk.Stack_Of(scope)
+	return *awscdk.Token_IsUnresolved(stack.Region()) || *awscdk.Token_IsUnresolved(stack.Account())
 }

@@ -26,7 +26,7 @@ func NewDelivery(scope constructs.Construct, id string, cfg config.Config) *Deli
 		Environment:     cfg.Stage,
 		NamePrefix:      cfg.Prefix,
 		CreateProvider:  cfg.Delivery.CreateOIDCProvider,
-		Region:          cfg.Region,
+		Regions:         cfg.Regions(),
 		Qualifier:       cfg.BootstrapQualifier,
 	})
 	output(stack, "DeployRoleArn", d.DeployRole.RoleArn(), "role the "+cfg.Stage+" environment's deploy job assumes")

@@ -32,12 +32,23 @@ type Stacks struct {
 	// Delivery holds the roles GitHub Actions assumes; nil when the stage names no
 	// GitHub repository.
 	Delivery *Delivery
+	// Standby holds the stacks of the stage's secondary region; nil for a stage in
+	// one region.
+	Standby *Standby
 }
 
 // New builds every stack of the stage described by cfg, which must be valid.
 // sourceDir is the module root, where the Lambda functions are built from.
 func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stacks {
-	s := &Stacks{Stateful: NewStateful(scope, cfg.Prefix+"-stateful", cfg)}
+	s := &Stacks{}
+	var standby *StandbyStateful
+	if cfg.Secondary.Enabled() {
+		standby = NewStandbyStateful(scope, cfg)
+	}
+	s.Stateful = NewStateful(scope, cfg.Prefix+"-stateful", cfg, standby)
+	if standby != nil {
+		s.Standby = &Standby{Stateful: standby, Database: NewStandbyDatabase(scope, cfg, s.Stateful, standby)}
+	}
 	s.Events = NewEvents(scope, cfg.Prefix+"-events", cfg, sourceDir, s.Stateful)
 	s.Web = NewWeb(scope, cfg.Prefix+"-web", cfg, sourceDir, s.Stateful, s.Events)
 	s.API = NewAPI(scope, cfg.Prefix+"-api", cfg, s.Stateful, s.Web)
@@ -60,6 +71,9 @@ func (s *Stacks) All() []awscdk.Stack {
 	all := []awscdk.Stack{s.Stateful.Stack, s.Events.Stack, s.Web.Stack, s.API.Stack, s.Edge.Stack, s.CDN.Stack, s.Ops.Stack}
 	if s.Delivery != nil {
 		all = append(all, s.Delivery.Stack)
+	}
+	if s.Standby != nil {
+		all = append(all, s.Standby.Stateful.Stack, s.Standby.Database.Stack)
 	}
 	return all
 }
@@ -84,8 +98,11 @@ func stackProps(cfg config.Config, description string) *awscdk.StackProps {
 		// The stage's own bootstrap: its roles, asset bucket and version parameter.
 		Synthesizer: awscdk.NewDefaultStackSynthesizer(&awscdk.DefaultStackSynthesizerProps{Qualifier: jsii.String(cfg.BootstrapQualifier)}),
 	}
-	if cfg.Account != "" {
-		props.Env = &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)}
+	if cfg.Region != "" {
+		props.Env = &awscdk.Environment{Region: jsii.String(cfg.Region)}
+		if cfg.Account != "" {
+			props.Env.Account = jsii.String(cfg.Account)
+		}
 	}
 	return props
 }

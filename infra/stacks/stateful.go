@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
@@ -27,70 +29,106 @@ const databaseName = "shop"
 // tests: renaming a construct here replaces the resource, and with it the data.
 type Stateful struct {
 	awscdk.Stack
-	Network  *network.Network
+	Regional
 	Database *database.Database
-	Cache    *cache.Cache
-	Storage  *storage.Storage
 	// Origin holds the value CloudFront sends the API to prove a request came
 	// through it (edge.NewOriginSecret).
 	Origin awssecretsmanager.Secret
+}
+
+// Regional is what the stateful stack of each of the stage's regions holds.
+type Regional struct {
+	Network *network.Network
+	Cache   *cache.Cache
+	Storage *storage.Storage
 	// LogsKey encrypts the stage's log groups in this region (logs.NewKey).
 	LogsKey awskms.Key
-	// SecretsKey encrypts the stage's secrets; read one with grant.ReadSecret.
+	// SecretsKey encrypts the stage's secrets in this region, the replicas of the
+	// primary region's among them; read one with grant.ReadSecret.
 	SecretsKey awskms.Key
-	// AlarmTopic is the ops topic every alarm of the stage notifies. It lives
-	// here, in the stack every other one depends on, and its email subscriptions
-	// are state: recreating the topic would make everyone confirm again.
+	// AlarmTopic is the ops topic every alarm of the region notifies (an alarm
+	// notifies only a topic of its own region). It lives here, in the stack every
+	// other one depends on, and its email subscriptions are state: recreating the
+	// topic would make everyone confirm again.
 	AlarmTopic *alarms.Topic
 }
 
-// NewStateful creates the stateful stack.
-func NewStateful(scope constructs.Construct, id string, cfg config.Config) *Stateful {
+// NewStateful creates the stateful stack of the primary region. With a standby
+// region, the database's secrets and the origin secret are replicated into it,
+// and the customer-data buckets replicate into its buckets; the standby's stateful
+// stack then deploys first.
+func NewStateful(scope constructs.Construct, id string, cfg config.Config, standby *StandbyStateful) *Stateful {
 	props := stackProps(cfg, "Stateful tier: network, PostgreSQL, cache, S3 buckets")
 	props.TerminationProtection = jsii.Bool(cfg.TerminationProtection)
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	policy := removal.Policy(cfg.RemovalPolicy)
 	s := &Stateful{Stack: stack}
+	var replicas *[]*awssecretsmanager.ReplicaRegion
+	var replication *storage.Replication
+	if standby != nil {
+		stack.AddStackDependency(standby.Stack, jsii.String("replicates the secrets and the customer data into its keys and buckets, read from its outputs (Fn::GetStackOutput)"))
+		var key awskms.IKey
+		key, replication = standby.replicaTargets(stack, cfg)
+		replicas = &[]*awssecretsmanager.ReplicaRegion{{Region: jsii.String(cfg.Secondary.Region), EncryptionKey: key}}
+	}
+	s.Regional = newRegional(stack, cfg, cfg.Network.CIDR, nil, replication)
+	dbProps := s.databaseProps(cfg)
+	dbProps.SecretReplicas = replicas
+	s.Database = database.New(stack, "Database", dbProps)
+	s.Origin = edge.NewOriginSecret(stack, "EdgeOriginSecret", s.SecretsKey, removal.Keep(policy), replicas)
+	alarms.Notify(s.AlarmTopic.Topic, s.Database.Alarms...)
+	s.outputs(standby != nil)
+	return s
+}
+
+// newRegional creates what every region's stateful stack holds, with the
+// construct IDs the primary's logical IDs are pinned to. writers are extra roles
+// that write the customer data (the primary region's replication role, in the
+// standby's); replication, when set, replicates this region's customer data into
+// another's buckets.
+func newRegional(stack awscdk.Stack, cfg config.Config, cidr string, writers []string, replication *storage.Replication) Regional {
+	policy := removal.Policy(cfg.RemovalPolicy)
+	var r Regional
 	// One key encrypts every log group of the stage in this region, this stack's
 	// and the stateless stacks' alike.
-	s.LogsKey = logs.NewKey(stack, "OpsLogsKey", policy)
+	r.LogsKey = logs.NewKey(stack, "OpsLogsKey", policy)
 	// One key encrypts every secret of the stage: readers get explicit grants on it
 	// (grant.ReadSecret), so its policy never names a role of another stack.
-	s.SecretsKey = awskms.NewKey(stack, jsii.String("OpsSecretsKey"), &awskms.KeyProps{
+	r.SecretsKey = awskms.NewKey(stack, jsii.String("OpsSecretsKey"), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the stage's secrets: database logins, the cache AUTH token, the origin secret"),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     removal.Keep(policy),
 	})
-	s.Network = network.New(stack, "Network", network.Props{
-		CIDR:                 cfg.Network.CIDR,
+	r.Network = network.New(stack, "Network", network.Props{
+		CIDR:                 cidr,
 		AZs:                  cfg.Network.AZs,
 		NATGateways:          cfg.Network.NATGateways,
 		FlowLogRetentionDays: cfg.Network.FlowLogRetentionDays,
-		LogsKey:              s.LogsKey,
+		LogsKey:              r.LogsKey,
 		RemovalPolicy:        policy,
 	})
-	s.Database = database.New(stack, "Database", s.databaseProps(cfg))
-	s.Cache = cache.New(stack, "Cache", s.cacheProps(cfg))
-	var writers []string
+	r.Cache = cache.New(stack, "Cache", r.cacheProps(cfg))
 	for _, fn := range dataWriters {
 		writers = append(writers, dataWriterRoleArn(stack, cfg, fn))
 	}
-	s.Storage = storage.New(stack, "Storage", storage.Props{
+	readers := cfg.Storage.DataReaderRoleArns
+	if replication != nil { // the replication role reads this region's data
+		readers = append(slices.Clone(readers), roleArn(stack, replication.RoleName))
+	}
+	r.Storage = storage.New(stack, "Storage", storage.Props{
 		AccessLogRetentionDays: cfg.Storage.AccessLogRetentionDays,
 		DataRetentionDays:      cfg.Storage.DataRetentionDays,
 		NoncurrentVersionDays:  cfg.Storage.NoncurrentVersionDays,
 		DataWriters:            writers,
-		DataReaders:            cfg.Storage.DataReaderRoleArns,
+		DataReaders:            readers,
+		Replication:            replication,
 		RemovalPolicy:          policy,
 	})
-	s.Origin = edge.NewOriginSecret(stack, "EdgeOriginSecret", s.SecretsKey, removal.Keep(policy))
-	s.AlarmTopic = alarms.NewTopic(stack, "Ops", alarms.TopicProps{
+	r.AlarmTopic = alarms.NewTopic(stack, "Ops", alarms.TopicProps{
 		Emails: cfg.Ops.AlarmEmails, HTTPSEndpoints: cfg.Ops.AlarmHTTPSEndpoints, RemovalPolicy: policy,
 	})
-	alarms.Notify(s.AlarmTopic.Topic, s.Database.Alarms...)
-	alarms.Notify(s.AlarmTopic.Topic, s.Cache.Alarms...)
-	s.outputs()
-	return s
+	alarms.Notify(r.AlarmTopic.Topic, r.Cache.Alarms...)
+	return r
 }
 
 // databaseProps are the database tier's props from the stage's config.
@@ -126,7 +164,7 @@ func (s *Stateful) databaseProps(cfg config.Config) database.Props {
 }
 
 // cacheProps are the cache tier's props from the stage's config.
-func (s *Stateful) cacheProps(cfg config.Config) cache.Props {
+func (s *Regional) cacheProps(cfg config.Config) cache.Props {
 	cc := cfg.Cache
 	return cache.Props{
 		SecretsKey:            s.SecretsKey,
@@ -147,7 +185,7 @@ func (s *Stateful) cacheProps(cfg config.Config) cache.Props {
 }
 
 // outputs show, after deploy, the names and secrets an operator looks up.
-func (s *Stateful) outputs() {
+func (s *Stateful) outputs(standby bool) {
 	data, kv := s.Database, s.Cache
 	output(s.Stack, "DatabaseWriterEndpoint", data.WriterEndpoint, "Host name of the PostgreSQL primary: writes and read-your-own-write")
 	output(s.Stack, "DatabaseReaderName", jsii.String(data.ReaderName), "Host name that spreads reads over the replicas (the primary when there are none)")
@@ -157,7 +195,14 @@ func (s *Stateful) outputs() {
 	output(s.Stack, "CacheAuthTokenSecretArn", kv.AuthToken.SecretArn(), "Secret with the cache AUTH token")
 	output(s.Stack, "OriginSecretArn", s.Origin.SecretArn(), "The value CloudFront sends the API in "+shopapi.OriginHeader+" (make rotate-origin-secret)")
 	output(s.Stack, "OpsTopicArn", s.AlarmTopic.Topic.TopicArn(), "The topic every alarm notifies: subscribe on-call here (config: Ops)")
+	if standby {
+		output(s.Stack, primaryDatabaseArnOutput, data.Primary.InstanceArn(), "The PostgreSQL primary (the standby region's cross-region replica reads it)")
+	}
 }
+
+// primaryDatabaseArnOutput is the output of the primary's ARN, which a standby
+// region's database stack reads.
+const primaryDatabaseArnOutput = "DatabaseArn"
 
 // dataWriters are the functions of the events stack that write customer data.
 var dataWriters = []string{"analytics", "dailyreport"}
@@ -170,10 +215,22 @@ func dataWriterRole(stack awscdk.Stack, cfg config.Config, function string) stri
 }
 
 func dataWriterRoleArn(stack awscdk.Stack, cfg config.Config, function string) string {
+	return roleArn(stack, dataWriterRole(stack, cfg, function))
+}
+
+// roleArn is the ARN of the role name in the stack's account.
+func roleArn(stack awscdk.Stack, name string) string {
 	return *stack.FormatArn(&awscdk.ArnComponents{
 		Service: jsii.String("iam"), Region: jsii.String(""), Resource: jsii.String("role"),
-		ResourceName: jsii.String(dataWriterRole(stack, cfg, function)),
+		ResourceName: jsii.String(name),
 	})
+}
+
+// replicationRole names the role S3 replicates the primary region's customer data
+// with: the standby's data key admits it by name before the primary's stateful
+// stack creates it.
+func replicationRole(cfg config.Config) string {
+	return cfg.Prefix + "-replication-" + cfg.Region
 }
 
 // logins are the components' users, by the role each is a member of.

@@ -31,8 +31,21 @@ type Props struct {
 	// deploys after this one); DataReaders those that may read it. The data key
 	// admits them and no one else.
 	DataWriters, DataReaders []string
+	// Replication, when set, replicates the customer data (Events, Reports) into
+	// another region's buckets.
+	Replication *Replication
 	// RemovalPolicy applies to every bucket; DESTROY also empties them on delete.
 	RemovalPolicy awscdk.RemovalPolicy
+}
+
+// Replication is where the customer data is replicated to: the buckets of another
+// region and their key. S3 replicates every new object version, deletes included,
+// with RoleName, a role this package creates (the destination key admits it by
+// name, so it is named in advance).
+type Replication struct {
+	RoleName        string
+	Events, Reports awss3.IBucket
+	Key             awskms.IKey
 }
 
 // Storage is the data buckets. Every bucket is private, encrypted, TLS-only and
@@ -57,23 +70,57 @@ func New(scope constructs.Construct, id string, props Props) *Storage {
 	s.AccessLogs = bucket(this, "AccessLogs", policy, nil, &awss3.LifecycleRule{
 		Expiration:                  awscdk.Duration_Days(jsii.Number(props.AccessLogRetentionDays)),
 		NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(props.NoncurrentVersionDays)),
-	}, nil)
+	}, nil, nil)
 	checks.Suppress(s.AccessLogs, checks.NIST+"S3DefaultEncryptionKMS",
 		"The load balancer and S3's server-access-log delivery write only to buckets encrypted with S3-managed keys (SSE-S3).")
 	checks.Suppress(s.AccessLogs, "AwsSolutions-S1",
 		"This is the server-access-log bucket; logging its own access would log the logging.")
 	allowLoadBalancerLogs(s.AccessLogs, LoadBalancerLogPrefix)
 	s.DataKey = dataKey(this, "DataKey", policy, props.DataWriters, props.DataReaders)
-	customerData := func(id string) awss3.Bucket {
-		return bucket(this, id, policy, s.AccessLogs, &awss3.LifecycleRule{
+	var role awsiam.Role
+	if r := props.Replication; r != nil {
+		role = awsiam.NewRole(this, jsii.String("ReplicationRole"), &awsiam.RoleProps{
+			RoleName:    jsii.String(r.RoleName),
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("s3.amazonaws.com"), nil),
+			Description: jsii.String("Replicates the customer data into the standby region's buckets"),
+		})
+	}
+	customerData := func(id string, destination awss3.IBucket) awss3.Bucket {
+		rule := &awss3.LifecycleRule{
 			Expiration:                          awscdk.Duration_Days(jsii.Number(props.DataRetentionDays)),
 			NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(props.NoncurrentVersionDays)),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(1)),
-		}, s.DataKey)
+		}
+		if destination == nil {
+			return bucket(this, id, policy, s.AccessLogs, rule, s.DataKey, nil)
+		}
+		b := bucket(this, id, policy, s.AccessLogs, rule, s.DataKey, &replicationOf{role, destination, props.Replication.Key})
+		b.GrantReplicationPermission(role, &awss3.GrantReplicationPermissionProps{
+			SourceDecryptionKey: s.DataKey,
+			Destinations:        &[]*awss3.GrantReplicationPermissionDestinationProps{{Bucket: destination, EncryptionKey: props.Replication.Key}},
+		})
+		return b
 	}
-	s.Events = customerData("Events")
-	s.Reports = customerData("Reports")
+	var events, reports awss3.IBucket
+	if r := props.Replication; r != nil {
+		events, reports = r.Events, r.Reports
+	}
+	s.Events = customerData("Events", events)
+	s.Reports = customerData("Reports", reports)
+	if role != nil {
+		checks.Suppress(role, "AwsSolutions-IAM5",
+			"S3 replication reads and writes object versions, so its grants name every object of the two source buckets and of their two replicas (<bucket ARN>/*, the CDK's grantReplicationPermission), and KMS's GenerateDataKey*/ReEncrypt* families on the two data keys only: no other bucket or key.",
+			`/^Resource::.+\/\*$/`, "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
+	}
 	return s
+}
+
+// replicationOf is a bucket's replication: every object, to destination,
+// encrypted there with key.
+type replicationOf struct {
+	role        awsiam.IRole
+	destination awss3.IBucket
+	key         awskms.IKey
 }
 
 // dataKey creates the key of the customer data. Unlike a default key policy, which
@@ -167,7 +214,7 @@ func allowLoadBalancerLogs(bucket awss3.Bucket, prefix string) {
 // bucket creates a private, versioned bucket: encrypted with key when it has one
 // (one data key per bucket and hour, not a KMS call per object), with S3's own keys
 // otherwise.
-func bucket(scope constructs.Construct, id string, policy awscdk.RemovalPolicy, logs awss3.IBucket, rule *awss3.LifecycleRule, key awskms.IKey) awss3.Bucket {
+func bucket(scope constructs.Construct, id string, policy awscdk.RemovalPolicy, logs awss3.IBucket, rule *awss3.LifecycleRule, key awskms.IKey, replication *replicationOf) awss3.Bucket {
 	props := &awss3.BucketProps{
 		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
 		Encryption:        awss3.BucketEncryption_S3_MANAGED,
@@ -191,10 +238,20 @@ func bucket(scope constructs.Construct, id string, policy awscdk.RemovalPolicy, 
 	if rule != nil {
 		props.LifecycleRules = &[]*awss3.LifecycleRule{rule}
 	}
+	if r := replication; r != nil {
+		props.ReplicationRole = r.role
+		props.ReplicationRules = &[]*awss3.ReplicationRule{{
+			Destination: r.destination, KmsKey: r.key, SseKmsEncryptedObjects: jsii.Bool(true),
+			DeleteMarkerReplication: jsii.Bool(true),
+		}}
+	}
 	b := awss3.NewBucket(scope, jsii.String(id), props)
-	checks.Suppress(b, checks.NIST+"S3BucketReplicationEnabled", ReplicationReason)
+	if replication == nil {
+		checks.Suppress(b, checks.NIST+"S3BucketReplicationEnabled", ReplicationReason)
+	}
 	return b
 }
 
-// ReplicationReason is why a bucket of a one-region stage is not replicated.
-const ReplicationReason = "The stage runs in one region: the bucket is versioned, retained with its stage's data, and its previous versions kept for a while. Cross-region replication needs a second region to replicate to, which a one-region stage does not have."
+// ReplicationReason is why a bucket is not replicated: it holds no customer data
+// the standby region needs, or the stage has no standby region.
+const ReplicationReason = "Not customer data the standby region needs, or a stage in one region: the bucket is versioned, retained with its stage's data, and its previous versions kept for a while. The customer-data buckets of a stage with a secondary region are replicated into it."

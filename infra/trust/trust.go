@@ -38,6 +38,7 @@ var Conditioned = []string{"lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com"
 // why a condition cannot apply: a condition would stop them assuming the role.
 var Unconditioned = map[string]string{
 	"ec2.amazonaws.com": "EC2 passes no source account or ARN when an instance profile's role is assumed; iam:PassRole, which only this account's principals hold, is what limits who launches an instance with it.",
+	"s3.amazonaws.com":  "S3 live replication's documented trust names no source account or ARN; setting a bucket's replication takes iam:PassRole on the role, which only this account's principals hold, and the role may only read this stage's data buckets and write their replicas.",
 }
 
 // Apply conditions every role trust below scope (the app). Call it once every

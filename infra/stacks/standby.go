@@ -1,0 +1,131 @@
+package stacks
+
+import (
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/example/scalable-web/infra/alarms"
+	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/database"
+	"github.com/example/scalable-web/infra/storage"
+)
+
+// Standby is the stage's stacks in its secondary region, a warm standby of the
+// primary region. The stacks' names carry the region: the primary's stacks keep
+// theirs, and after a failover "standby" would no longer be true.
+type Standby struct {
+	// Stateful holds the region's network, keys, cache, buckets and alarm topic,
+	// what the primary region replicates into: it deploys before the primary's
+	// stateful stack.
+	Stateful *StandbyStateful
+	// Database holds the cross-region read replica of the primary's database: it
+	// deploys after the primary's stateful stack.
+	Database *StandbyDatabase
+}
+
+// StandbyStateful is the stateful stack of the secondary region. Its network
+// has a block of its own (config Secondary.CIDR); its cache starts cold (the
+// README says why); its customer-data buckets receive the primary's by S3
+// replication, and its secrets key encrypts the replicas of the primary's
+// secrets.
+type StandbyStateful struct {
+	awscdk.Stack
+	Regional
+}
+
+// StandbyDatabase is the stack of the secondary region's cross-region read
+// replica and the private names its components connect to.
+type StandbyDatabase struct {
+	awscdk.Stack
+	Database *database.Database
+}
+
+// standbyID names a stack of the secondary region, e.g. "shop-prod-us-west-2-stateful".
+func standbyID(cfg config.Config, stack string) string {
+	return cfg.Prefix + "-" + cfg.Secondary.Region + "-" + stack
+}
+
+// standbyProps are the properties of a stack of the secondary region.
+func standbyProps(cfg config.Config, description string) *awscdk.StackProps {
+	props := stackProps(cfg, description+" ("+cfg.Secondary.Region+", standby)")
+	props.Env = &awscdk.Environment{Region: jsii.String(cfg.Secondary.Region)}
+	if cfg.Account != "" {
+		props.Env.Account = jsii.String(cfg.Account)
+	}
+	return props
+}
+
+// NewStandbyStateful creates the stateful stack of the secondary region.
+func NewStandbyStateful(scope constructs.Construct, cfg config.Config) *StandbyStateful {
+	props := standbyProps(cfg, "Stateful tier of the standby region: network, cache, S3 buckets the primary replicates into")
+	props.TerminationProtection = jsii.Bool(cfg.TerminationProtection)
+	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "stateful")), props)
+	s := &StandbyStateful{Stack: stack}
+	// The primary region's replication role writes into this region's buckets.
+	s.Regional = newRegional(stack, cfg, cfg.Secondary.CIDR, []string{roleArn(stack, replicationRole(cfg))}, nil)
+	output(stack, "OpsTopicArn", s.AlarmTopic.Topic.TopicArn(), "The topic every alarm of this region notifies: subscribe on-call here (config: Ops)")
+	output(stack, "CachePrimaryEndpoint", s.Cache.PrimaryEndpoint, "Host name of this region's cache primary (TLS); it starts cold")
+	// What the primary region's stateful stack reads (Fn::GetStackOutput).
+	output(stack, standbySecretsKeyOutput, s.SecretsKey.KeyArn(), "The key of the replicas of the primary region's secrets (read by its stateful stack)")
+	output(stack, standbyDataKeyOutput, s.Storage.DataKey.KeyArn(), "The key of the replicated customer data (read by the primary region's stateful stack)")
+	for name, b := range map[string]awss3.IBucket{"Events": s.Storage.Events, "Reports": s.Storage.Reports} {
+		output(stack, name+"BucketArn", b.BucketArn(), "Receives the primary region's "+strings.ToLower(name)+" bucket by replication")
+		output(stack, name+"BucketName", b.BucketName(), "Receives the primary region's "+strings.ToLower(name)+" bucket by replication")
+	}
+	return s
+}
+
+// The outputs of the standby's stateful stack the primary's reads from another region.
+const (
+	standbySecretsKeyOutput = "SecretsKeyArn"
+	standbyDataKeyOutput    = "DataKeyArn"
+)
+
+// replicaTargets are what the primary region's stateful stack replicates into,
+// imported from the standby's outputs: a construct of another region cannot be
+// referenced directly (the CDK refuses; only physical names cross environments).
+func (s *StandbyStateful) replicaTargets(scope constructs.Construct, cfg config.Config) (secretsKey awskms.IKey, replication *storage.Replication) {
+	read := func(output string) *string { return fromStack(s.Stack, cfg.Secondary.Region, output) }
+	bucket := func(name string) awss3.IBucket {
+		return awss3.Bucket_FromBucketAttributes(scope, jsii.String("Standby"+name+"Bucket"), &awss3.BucketAttributes{
+			BucketArn: read(name + "BucketArn"), BucketName: read(name + "BucketName"),
+		})
+	}
+	secretsKey = awskms.Key_FromKeyArn(scope, jsii.String("StandbySecretsKey"), read(standbySecretsKeyOutput))
+	return secretsKey, &storage.Replication{
+		RoleName: replicationRole(cfg),
+		Key:      awskms.Key_FromKeyArn(scope, jsii.String("StandbyDataKey"), read(standbyDataKeyOutput)),
+		Events:   bucket("Events"), Reports: bucket("Reports"),
+	}
+}
+
+// NewStandbyDatabase creates the secondary region's cross-region read replica of
+// the primary's database, in the standby's network, alarming to its topic.
+func NewStandbyDatabase(scope constructs.Construct, cfg config.Config, primary *Stateful, standby *StandbyStateful) *StandbyDatabase {
+	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "database")), standbyProps(cfg, "Cross-region read replica of the primary region's PostgreSQL, promotable"))
+	stack.AddStackDependency(primary.Stack, jsii.String("replicates the primary region's database, whose ARN it reads from its outputs (Fn::GetStackOutput)"))
+	stack.AddStackDependency(standby.Stack, jsii.String("runs in the standby region's network"))
+	props := primary.databaseProps(cfg)
+	props.Vpc, props.Subnets, props.RotationSubnets = standby.Network.Vpc, standby.Network.Data, standby.Network.App
+	props.SecretsKey = standby.SecretsKey
+	source := fromStack(primary.Stack, cfg.Region, primaryDatabaseArnOutput)
+	d := database.NewCrossRegionReplica(stack, "Database", props, source, cfg.Region)
+	alarms.Notify(standby.AlarmTopic.Topic, d.Alarms...)
+	output(stack, "DatabaseWriterName", jsii.String(database.CrossRegionRecord+"."+props.ZoneName), "Host name the standby's writers use: the replica, read-only until a failover promotes it")
+	output(stack, "DatabaseReplicaEndpoint", d.WriterEndpoint, "Host name of the cross-region replica")
+	return &StandbyDatabase{Stack: stack, Database: d}
+}
+
+// fromStack reads an output of a stack of the stage with Fn::GetStackOutput,
+// naming its region. Unlike an export (Fn::ImportValue, or the CDK's cross-region
+// ExportWriter), a plain output never locks the value: the producer can replace
+// the resource, and the reader takes the new value on its next deploy. The reader
+// must deploy after the producer: the caller adds that dependency.
+func fromStack(producer awscdk.Stack, region, output string) *string {
+	return awscdk.Fn_GetStackOutput(producer.StackName(), jsii.String(output), jsii.String(region), nil)
+}

@@ -1,0 +1,290 @@
+package test
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+
+	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/database"
+)
+
+// forEachStandbyVariant runs test on every synthesis of a stage with a secondary
+// region: each stage that has one, with and without a domain, and the pinned copy
+// of prod (which always has one).
+func forEachStandbyVariant(t *testing.T, test func(t *testing.T, s *synthesis)) {
+	t.Helper()
+	for _, stage := range config.StageNames() {
+		if cfg, err := config.ForStage(stage); err != nil || !cfg.Secondary.Enabled() {
+			continue
+		}
+		t.Run(stage, func(t *testing.T) { test(t, synthesize(t, stage)) })
+		t.Run(stage+"-domain", func(t *testing.T) { test(t, withDomain(t, stage)) })
+	}
+	t.Run("prod-eu", func(t *testing.T) { test(t, synthesizeVariant(t, "prod-eu", "prod", prodCopy)) })
+}
+
+// standbyStacks are the names of the standby's stateful and database stacks.
+func standbyStacks(s *synthesis) (stateful, db string) {
+	return *s.stacks.Standby.Stateful.StackName(), *s.stacks.Standby.Database.StackName()
+}
+
+// readsOutput reports whether v is a Fn::GetStackOutput of output from stack in region.
+func readsOutput(v any, stack, output, region string) bool {
+	ref, _ := mapOf(v)["Fn::GetStackOutput"].(map[string]any)
+	return ref != nil && ref["StackName"] == stack && ref["OutputName"] == output && ref["Region"] == region
+}
+
+// TestStandbyStacksAreInTheSecondaryRegion: a stage with a secondary region has
+// its standby stacks there, named after it; a stage without one has none, and
+// every stack of it but the edge's is in its one region.
+func TestStandbyStacksAreInTheSecondaryRegion(t *testing.T) {
+	forEachStandbyVariant(t, func(t *testing.T, s *synthesis) {
+		if s.stacks.Standby == nil {
+			t.Fatal("no standby stacks")
+		}
+		for _, stack := range []awscdk.Stack{s.stacks.Standby.Stateful.Stack, s.stacks.Standby.Database.Stack} {
+			if got := *stack.Region(); got != s.cfg.Secondary.Region {
+				t.Errorf("%s is in %s, want the secondary region %s", *stack.StackName(), got, s.cfg.Secondary.Region)
+			}
+			if name := *stack.StackName(); !strings.HasPrefix(name, s.cfg.Prefix+"-"+s.cfg.Secondary.Region+"-") {
+				t.Errorf("stack %s: want its name to carry the region, %s-%s-…", name, s.cfg.Prefix, s.cfg.Secondary.Region)
+			}
+		}
+		if got, want := *s.stacks.Standby.Stateful.TerminationProtection(), s.cfg.TerminationProtection; got != want {
+			t.Errorf("standby stateful stack termination protection %v, want %v like the primary's", got, want)
+		}
+	})
+	for _, stage := range config.StageNames() {
+		s := synthesize(t, stage)
+		if !s.cfg.Secondary.Enabled() && s.stacks.Standby != nil {
+			t.Errorf("%s has no secondary region but has standby stacks", stage)
+		}
+	}
+}
+
+// TestStandbyNetworkAndCache: the standby has a network of its own block, the
+// same AZs and NAT gateways as the primary's, a cache of the primary's size
+// (starting cold), and an ops topic of its own that its alarms notify.
+func TestStandbyNetworkAndCache(t *testing.T) {
+	forEachStandbyVariant(t, func(t *testing.T, s *synthesis) {
+		stateful, _ := standbyStacks(s)
+		if got := only(t, s, stateful, "AWS::EC2::VPC")["CidrBlock"]; got != s.cfg.Secondary.CIDR {
+			t.Errorf("standby VPC %v, want secondary.cidr %s", got, s.cfg.Secondary.CIDR)
+		}
+		if got := len(s.resources(stateful, "AWS::EC2::NatGateway")); got != s.cfg.Network.NATGateways {
+			t.Errorf("%d NAT gateways in the standby, want %d like the primary", got, s.cfg.Network.NATGateways)
+		}
+		cache := only(t, s, stateful, "AWS::ElastiCache::ReplicationGroup")
+		if cache["CacheNodeType"] != s.cfg.Cache.NodeType || cache["NumCacheClusters"] != float64(1+s.cfg.Cache.Replicas) {
+			t.Errorf("standby cache %v × %v, want %s × %d like the primary's", cache["CacheNodeType"], cache["NumCacheClusters"], s.cfg.Cache.NodeType, 1+s.cfg.Cache.Replicas)
+		}
+		if cache["GlobalReplicationGroupId"] != nil {
+			t.Errorf("standby cache joins a global datastore; the design keeps it regional and cold")
+		}
+		only(t, s, stateful, "AWS::SNS::Topic")
+	})
+}
+
+// TestCrossRegionReplica: the standby's database is an encrypted read replica of
+// the primary region's, read by ARN from the primary's outputs, with a key, a
+// TLS-only parameter group, logs and monitoring of its own region, and the
+// private writer and reader names pointing at it.
+func TestCrossRegionReplica(t *testing.T) {
+	forEachStandbyVariant(t, func(t *testing.T, s *synthesis) {
+		_, db := standbyStacks(s)
+		primary := *s.stacks.Stateful.StackName()
+		r := only(t, s, db, "AWS::RDS::DBInstance")
+		if !readsOutput(r["SourceDBInstanceIdentifier"], primary, "DatabaseArn", s.cfg.Region) {
+			t.Errorf("replica source %v, want the primary's DatabaseArn output read from %s in %s", r["SourceDBInstanceIdentifier"], primary, s.cfg.Region)
+		}
+		if _, ok := mapOf(s.templates[primary]["Outputs"])["DatabaseArn"]; !ok {
+			t.Errorf("%s has no DatabaseArn output for the replica to read", primary)
+		}
+		if r["SourceRegion"] != s.cfg.Region {
+			t.Errorf("SourceRegion %v, want %s", r["SourceRegion"], s.cfg.Region)
+		}
+		if r["StorageEncrypted"] != nil {
+			t.Errorf("StorageEncrypted set on a replica: CloudFormation rejects it; KmsKeyId encrypts it")
+		}
+		key, _ := mapOf(r["KmsKeyId"])["Fn::GetAtt"].([]any)
+		if len(key) == 0 || s.resources(db, "AWS::KMS::Key")[fmt.Sprint(key[0])] == nil {
+			t.Errorf("KmsKeyId %v, want a key of the standby's own stack (its region)", r["KmsKeyId"])
+		}
+		params := only(t, s, db, "AWS::RDS::DBParameterGroup")
+		if got := mapOf(params["Parameters"])["rds.force_ssl"]; got != "1" {
+			t.Errorf("replica parameter group rds.force_ssl %v, want 1", got)
+		}
+		if !slices.Contains(asStrings(r["EnableCloudwatchLogsExports"]), "postgresql") {
+			t.Errorf("replica log exports %v, want postgresql", r["EnableCloudwatchLogsExports"])
+		}
+		if got := r["EnablePerformanceInsights"]; got != s.cfg.Database.PerformanceInsights {
+			t.Errorf("Performance Insights %v, want %v as the stage says", got, s.cfg.Database.PerformanceInsights)
+		}
+		if got := r["DeletionProtection"]; got != s.cfg.Database.DeletionProtection {
+			t.Errorf("DeletionProtection %v, want %v as the stage says", got, s.cfg.Database.DeletionProtection)
+		}
+		names := map[string]bool{}
+		for _, rec := range s.resources(db, "AWS::Route53::RecordSet") {
+			p := props(rec)
+			names[strings.Split(fmt.Sprint(p["Name"]), ".")[0]] = true
+			if !strings.Contains(fmt.Sprint(p["ResourceRecords"]), "Endpoint.Address") {
+				t.Errorf("record %v points at %v, want the replica's endpoint", p["Name"], p["ResourceRecords"])
+			}
+		}
+		if !names[database.CrossRegionRecord] || !names[database.ReaderRecord] {
+			t.Errorf("private names %v, want %s and %s", names, database.CrossRegionRecord, database.ReaderRecord)
+		}
+	})
+}
+
+// TestSecretsReplicatedToTheStandby: the database's admin secret, every login's
+// and the origin secret are replicated to the secondary region, encrypted there
+// with the standby's secrets key; the cache AUTH token, whose cache is the
+// primary region's alone, is not.
+func TestSecretsReplicatedToTheStandby(t *testing.T) {
+	forEachStandbyVariant(t, func(t *testing.T, s *synthesis) {
+		stateful, _ := standbyStacks(s)
+		primary := *s.stacks.Stateful.StackName()
+		replicated := 0
+		for id, secret := range s.resources(primary, "AWS::SecretsManager::Secret") {
+			replicas := asList(props(secret)["ReplicaRegions"])
+			if strings.HasPrefix(id, "CacheAuthToken") {
+				if len(replicas) != 0 {
+					t.Errorf("%s is replicated; the standby's cache has a token of its own", id)
+				}
+				continue
+			}
+			if len(replicas) != 1 || replicas[0]["Region"] != s.cfg.Secondary.Region ||
+				!readsOutput(replicas[0]["KmsKeyId"], stateful, "SecretsKeyArn", s.cfg.Secondary.Region) {
+				t.Errorf("%s replicas %v, want one in %s with the standby's SecretsKeyArn", id, replicas, s.cfg.Secondary.Region)
+			}
+			replicated++
+		}
+		if want := 2 + len(s.stacks.Stateful.Database.Logins); replicated != want {
+			t.Errorf("%d secrets replicated, want %d: the admin's, each login's and the origin secret", replicated, want)
+		}
+		if _, ok := mapOf(s.templates[stateful]["Outputs"])["SecretsKeyArn"]; !ok {
+			t.Errorf("%s has no SecretsKeyArn output", stateful)
+		}
+	})
+}
+
+// TestCustomerDataReplicated: both customer-data buckets replicate every object,
+// deletes included, into the standby's buckets, encrypted there with its data key,
+// by a role named in advance that the standby's data key admits.
+func TestCustomerDataReplicated(t *testing.T) {
+	forEachStandbyVariant(t, func(t *testing.T, s *synthesis) {
+		stateful, _ := standbyStacks(s)
+		primary := *s.stacks.Stateful.StackName()
+		region := s.cfg.Secondary.Region
+		for _, name := range []string{"Events", "Reports"} {
+			var bucket map[string]any
+			for id, b := range s.resources(primary, "AWS::S3::Bucket") {
+				if strings.HasPrefix(id, "Storage"+name) {
+					bucket = props(b)
+				}
+			}
+			rules := asList(mapOf(bucket["ReplicationConfiguration"])["Rules"])
+			if len(rules) != 1 {
+				t.Fatalf("%s bucket: replication rules %v, want one", name, rules)
+			}
+			rule := rules[0]
+			dest := mapOf(rule["Destination"])
+			if !readsOutput(dest["Bucket"], stateful, name+"BucketArn", region) {
+				t.Errorf("%s replicates to %v, want the standby's %sBucketArn", name, dest["Bucket"], name)
+			}
+			if !readsOutput(mapOf(dest["EncryptionConfiguration"])["ReplicaKmsKeyID"], stateful, "DataKeyArn", region) {
+				t.Errorf("%s replicas encrypted with %v, want the standby's data key", name, dest["EncryptionConfiguration"])
+			}
+			if fmt.Sprint(mapOf(mapOf(rule["SourceSelectionCriteria"])["SseKmsEncryptedObjects"])["Status"]) != "Enabled" ||
+				fmt.Sprint(mapOf(rule["DeleteMarkerReplication"])["Status"]) != "Enabled" {
+				t.Errorf("%s rule %v, want KMS-encrypted objects and delete markers replicated", name, rule)
+			}
+		}
+		role := s.cfg.Prefix + "-replication-" + s.cfg.Region
+		found := false
+		for _, r := range s.resources(primary, "AWS::IAM::Role") {
+			found = found || props(r)["RoleName"] == role
+		}
+		if !found {
+			t.Errorf("no role named %s in %s", role, primary)
+		}
+		var standbyKey map[string]any
+		for id, k := range s.resources(stateful, "AWS::KMS::Key") {
+			if strings.HasPrefix(id, "StorageDataKey") {
+				standbyKey = props(k)
+			}
+		}
+		if policy := fmt.Sprint(standbyKey["KeyPolicy"]); !strings.Contains(policy, ":role/"+role) {
+			t.Errorf("the standby's data key does not admit %s: %s", role, policy)
+		}
+	})
+}
+
+// TestEveryStackOutputReadExists: every value one stack reads from another, in
+// every stage with and without a domain and in the pinned copy of prod, is a plain
+// output (no exports or imports) that the producer has, read in the producer's
+// region, and the cloud assembly deploys the producer first.
+func TestEveryStackOutputReadExists(t *testing.T) {
+	check := func(t *testing.T, s *synthesis) {
+		regions := map[string]any{}
+		for _, stack := range s.stacks.All() {
+			var region any = *stack.Region()
+			if *awscdk.Token_IsUnresolved(stack.Region()) {
+				region = map[string]any{"Ref": "AWS::Region"}
+			}
+			regions[*stack.StackName()] = region
+		}
+		manifest := readJSON[struct {
+			Artifacts map[string]struct {
+				Dependencies []string `json:"dependencies"`
+			} `json:"artifacts"`
+		}](t, filepath.Join(s.outdir, "manifest.json"))
+		var deployedBefore func(reader, producer string, seen map[string]bool) bool
+		deployedBefore = func(reader, producer string, seen map[string]bool) bool {
+			for _, dep := range manifest.Artifacts[reader].Dependencies {
+				if dep == producer || !seen[dep] && func() bool { seen[dep] = true; return deployedBefore(dep, producer, seen) }() {
+					return true
+				}
+			}
+			return false
+		}
+		reads := 0
+		for reader, template := range s.templates {
+			if n := len(findKey(template, "Fn::ImportValue")); n != 0 {
+				t.Errorf("%s imports %d exported values; want none", reader, n)
+			}
+			for id, o := range mapOf(template["Outputs"]) {
+				if mapOf(o)["Export"] != nil {
+					t.Errorf("%s exports output %s; want plain outputs only", reader, id)
+				}
+			}
+			for _, ref := range findKey(template, "Fn::GetStackOutput") {
+				reads++
+				r := mapOf(ref)
+				producer, output := fmt.Sprint(r["StackName"]), fmt.Sprint(r["OutputName"])
+				region, known := regions[producer]
+				switch {
+				case !known:
+					t.Errorf("%s reads %s from %s, which is not a stack of the stage", reader, output, producer)
+				case fmt.Sprint(r["Region"]) != fmt.Sprint(region):
+					t.Errorf("%s reads %s from %s in region %v, want the producer's, %v", reader, output, producer, r["Region"], region)
+				case mapOf(s.templates[producer]["Outputs"])[output] == nil:
+					t.Errorf("%s reads output %s, which %s does not have", reader, output, producer)
+				case !deployedBefore(reader, producer, map[string]bool{}):
+					t.Errorf("%s reads %s from %s, but the cloud assembly does not deploy %s first", reader, output, producer, producer)
+				}
+			}
+		}
+		if reads == 0 {
+			t.Error("no stack reads another's outputs: the check ran over nothing")
+		}
+	}
+	forEachEdgeVariant(t, check)
+	t.Run("prod-eu", func(t *testing.T) { check(t, synthesizeVariant(t, "prod-eu", "prod", prodCopy)) })
+}
