@@ -83,7 +83,11 @@ CONF
   as_pg "$bin/pg_ctl" -D "$pgdata/primary" -l "$pgdata/primary.log" -w start >/dev/null
   as_pg "$bin/createdb" -h 127.0.0.1 -p $pg_primary_port -U shop shop
   as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p $pg_primary_port -U shop -D "$pgdata/replica" -R -X stream -c fast
-  echo "port = $pg_replica_port" >> "$pgdata/replica/postgresql.conf"
+  # Replay is one process for every database: a replica query that conflicts with
+  # it (a lock or a snapshot replay needs) holds up every test's replica until
+  # max_standby_streaming_delay (30 s by default) cancels it, past the tests' 20 s
+  # wait for the replica. 5 s keeps a conflict from stalling the others.
+  printf 'port = %s\nmax_standby_streaming_delay = 5s\n' "$pg_replica_port" >> "$pgdata/replica/postgresql.conf"
   as_pg "$bin/pg_ctl" -D "$pgdata/replica" -l "$pgdata/replica.log" -w start >/dev/null
   echo "$bin" > "$state/pgbin"
 

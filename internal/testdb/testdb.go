@@ -7,8 +7,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,7 +122,7 @@ func (db *DB) WaitForReplica(t testing.TB) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the replica did not replay up to %s: %v", lsn, err)
+			t.Fatalf("the replica did not replay up to %s: %v; %s", lsn, err, replayState(db.Replica))
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -151,4 +153,27 @@ func (db *DB) Int(t testing.TB, sql string, args ...any) int {
 		t.Fatalf("%s: %v", sql, err)
 	}
 	return n
+}
+
+// replayState says what the replica's replay waits for, and which of its sessions
+// might hold it up, for a failure message.
+func replayState(replica *pgxpool.Pool) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	rows, err := replica.Query(ctx, `SELECT backend_type, coalesce(wait_event_type, ''), coalesce(wait_event, ''), coalesce(state, ''),
+		coalesce(extract(epoch FROM now() - xact_start)::int, 0), left(coalesce(query, ''), 80)
+		FROM pg_stat_activity WHERE backend_type = 'startup' OR (backend_type = 'client backend' AND pid <> pg_backend_pid())`)
+	if err != nil {
+		return "replay state unknown: " + err.Error()
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var kind, waitType, wait, state, query string
+		var seconds int
+		if rows.Scan(&kind, &waitType, &wait, &state, &seconds, &query) == nil {
+			lines = append(lines, fmt.Sprintf("%s waits on %s/%s, %s for %d s: %q", kind, waitType, wait, state, seconds, query))
+		}
+	}
+	return "replica sessions: " + strings.Join(lines, "; ")
 }

@@ -301,6 +301,9 @@ func (r *Relay) standBy(on bool) {
 
 // state records whether the relay works, logging once per change, and returns err.
 func (r *Relay) state(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return err // the service is shutting down: nothing to say about the outbox
+	}
 	failing := err != nil
 	if was := r.failing.Swap(failing); was != failing {
 		if failing {
