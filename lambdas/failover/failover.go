@@ -13,19 +13,39 @@ import (
 type Action string
 
 const (
-	Done        Action = "done"         // this run did it
-	AlreadyDone Action = "already-done" // an earlier run (or someone) had done it
+	Done          Action = "done"           // this run did it
+	AlreadyDone   Action = "already-done"   // an earlier run (or someone) had done it
+	NotApplicable Action = "not-applicable" // nothing to do: a secret without a host
+	Waiting       Action = "waiting"        // AWS is still changing it: a later run does it
 )
 
 // Summary is what a run returns once the region has taken over: per step, what it
 // did and what it found done.
 type Summary struct {
 	Replica string `json:"replica"`
-	// Endpoint is the promoted instance's address.
+	// Endpoint is the promoted instance's address, now in the database secrets.
 	Endpoint string `json:"endpoint"`
 	// Promotion is AlreadyDone in every summary: a run that promotes returns an
 	// InProgressError instead, and the run that finds the promotion finished goes on.
-	Promotion Action `json:"promotion"`
+	Promotion Action            `json:"promotion"`
+	Secrets   []SecretSummary   `json:"secrets"`
+	Consumers []ConsumerSummary `json:"consumers"`
+}
+
+// SecretSummary is what became of one secret.
+type SecretSummary struct {
+	Secret string `json:"secret"`
+	// Replication is Done when this run stopped its replication from the primary
+	// region, making it a standalone, writable secret here.
+	Replication Action `json:"replication"`
+	// Host is Done when this run pointed its "host" at the promoted instance.
+	Host Action `json:"host"`
+}
+
+// ConsumerSummary is what became of one consumer's event source mapping.
+type ConsumerSummary struct {
+	UUID    string `json:"uuid"`
+	Enabled Action `json:"enabled"`
 }
 
 // InProgressError says a step has started and AWS has not finished it: run the
@@ -66,6 +86,8 @@ type Failover struct {
 	DB         DBInstances
 	Metrics    MetricData
 	Parameters Parameters
+	Secrets    Secrets
+	Mappings   EventSourceMappings
 	Now        func() time.Time
 	Log        *slog.Logger
 }
@@ -99,5 +121,13 @@ func (f Failover) run(ctx context.Context) (Summary, error) {
 		return s, f.promote(ctx)
 	}
 	s.Promotion, s.Endpoint = AlreadyDone, target.endpoint
-	return s, nil
+	for _, id := range f.Config.Secrets {
+		r, err := f.takeOverSecret(ctx, id, target.endpoint)
+		if err != nil {
+			return s, err
+		}
+		s.Secrets = append(s.Secrets, r)
+	}
+	s.Consumers, err = f.enableConsumers(ctx)
+	return s, err
 }

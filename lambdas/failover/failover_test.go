@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +55,9 @@ func TestHappyPathPromotesThenTakesOver(t *testing.T) {
 	if w.params.reads != 0 {
 		t.Errorf("read the override %d times, want none: the lag is within the bound", w.params.reads)
 	}
+	if len(w.secrets.calls) != 0 || len(w.mappings.updates) != 0 {
+		t.Errorf("before the promotion finished: secret calls %v, mapping updates %v, want none", w.secrets.calls, w.mappings.updates)
+	}
 
 	// ARC runs the step again while RDS promotes: the run finds it modifying.
 	if _, err := w.failover.Handle(ctx, fixture(t, "unknown-event.json")); !Retryable(err) {
@@ -64,12 +69,113 @@ func TestHappyPathPromotesThenTakesOver(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run after the promotion: %v", err)
 	}
-	want := Summary{Replica: replicaID, Endpoint: replicaHost, Promotion: AlreadyDone}
-	if got != want {
+	want := Summary{Replica: replicaID, Endpoint: replicaHost, Promotion: AlreadyDone,
+		Secrets: []SecretSummary{
+			{Secret: "admin", Replication: Done, Host: Done},
+			{Secret: "inventory", Replication: Done, Host: Done},
+			{Secret: "origin", Replication: Done, Host: NotApplicable},
+		},
+		Consumers: []ConsumerSummary{{UUID: "esm-inventory", Enabled: Done}, {UUID: "esm-notifications", Enabled: Done}},
+	}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got summary %+v, want %+v", got, want)
 	}
 	if len(w.db.promotes) != 1 || len(w.metrics.queries) != 1 {
 		t.Errorf("promoted %d times and read the lag %d times, want once each", len(w.db.promotes), len(w.metrics.queries))
+	}
+	for id, s := range w.secrets.secrets {
+		if s.primaryRegion != "" {
+			t.Errorf("secret %s still replicates from %s", id, s.primaryRegion)
+		}
+	}
+	if got := w.secrets.secrets["origin"].value; got != `{"value":"edge-secret"}` {
+		t.Errorf("origin secret is %s, want it unchanged", got)
+	}
+	for uuid, state := range w.mappings.states {
+		if state != "Enabled" {
+			t.Errorf("mapping %s is %s, want Enabled", uuid, state)
+		}
+	}
+
+	// Once everything is done, a run finds it so and changes nothing.
+	w.secrets.calls, w.mappings.updates = nil, nil
+	got, err = w.failover.Handle(ctx, fixture(t, "unknown-event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if puts, stops := w.secrets.puts(), w.secrets.stops(); len(puts)+len(stops)+len(w.mappings.updates) != 0 {
+		t.Errorf("repeated run: puts %v, stops %v, mapping updates %v, want none", puts, stops, w.mappings.updates)
+	}
+	for _, s := range got.Secrets {
+		if s.Replication != AlreadyDone || s.Host == Done {
+			t.Errorf("repeated run: got %+v, want it already done", s)
+		}
+	}
+}
+
+func TestRepointedSecretKeepsEveryOtherField(t *testing.T) {
+	w := newWorld(t)
+	w.db.finishPromotion()
+	if _, err := w.run(t); err != nil {
+		t.Fatal(err)
+	}
+	var before, after map[string]any
+	_ = json.Unmarshal([]byte(adminSecret), &before)
+	if err := json.Unmarshal([]byte(w.secrets.secrets["admin"].value), &after); err != nil {
+		t.Fatal(err)
+	}
+	if after["host"] != replicaHost {
+		t.Errorf("got host %v, want %s", after["host"], replicaHost)
+	}
+	before["host"] = replicaHost
+	if !reflect.DeepEqual(after, before) {
+		t.Errorf("got %v, want %v", after, before)
+	}
+	if got := w.secrets.secrets["admin"].value; !strings.Contains(got, `"password":"p&ss<wo>rd\"q"`) || !strings.Contains(got, `"port":5432`) {
+		t.Errorf("got %s, want the password and port written as they were", got)
+	}
+}
+
+func TestResumesAfterAFailedSecretWrite(t *testing.T) {
+	w := newWorld(t)
+	if _, err := w.run(t); !Retryable(err) {
+		t.Fatalf("got %v, want promotion in progress", err)
+	}
+	w.db.finishPromotion()
+	throttled := errors.New("ThrottlingException: rate exceeded")
+	w.secrets.failPut = map[string]error{"inventory": throttled}
+
+	if _, err := w.run(t); !errors.Is(err, throttled) || Retryable(err) {
+		t.Fatalf("got %v, want the failed write", err)
+	}
+	if got := w.secrets.puts(); !slices.Equal(got, []string{"admin", "inventory"}) {
+		t.Errorf("got writes %v, want admin, then the failing inventory", got)
+	}
+	if w.secrets.secrets["origin"].primaryRegion == "" || len(w.mappings.updates) != 0 {
+		t.Errorf("went past the failure: origin standalone %v, mapping updates %v", w.secrets.secrets["origin"].primaryRegion == "", w.mappings.updates)
+	}
+
+	w.secrets.calls = nil
+	got, err := w.run(t)
+	if err != nil {
+		t.Fatalf("re-run: %v", err)
+	}
+	if len(w.db.promotes) != 1 {
+		t.Errorf("promoted %d times, want once", len(w.db.promotes))
+	}
+	if puts, stops := w.secrets.puts(), w.secrets.stops(); !slices.Equal(puts, []string{"inventory"}) || !slices.Equal(stops, []string{"origin"}) {
+		t.Errorf("re-run: got writes %v and stops %v, want only inventory written and only origin stopped", puts, stops)
+	}
+	want := []SecretSummary{
+		{Secret: "admin", Replication: AlreadyDone, Host: AlreadyDone},
+		{Secret: "inventory", Replication: AlreadyDone, Host: Done},
+		{Secret: "origin", Replication: Done, Host: NotApplicable},
+	}
+	if !reflect.DeepEqual(got.Secrets, want) {
+		t.Errorf("got secrets %+v, want %+v", got.Secrets, want)
+	}
+	if !slices.Equal(w.mappings.updates, []string{"esm-inventory", "esm-notifications"}) {
+		t.Errorf("got mapping updates %v, want both enabled", w.mappings.updates)
 	}
 }
 
@@ -255,4 +361,76 @@ func TestOverrideParameterUnreadableIsAnError(t *testing.T) {
 		t.Errorf("got %v, want the SSM error", err)
 	}
 	w.untouched(t)
+}
+
+func TestConsumers(t *testing.T) {
+	w := newWorld(t)
+	w.db.finishPromotion()
+	w.mappings.states = map[string]string{"updating": "Updating", "enabled": "Enabled", "enabling": "Enabling", "disabled": "Disabled"}
+	w.failover.Config.EventSourceMappings = []string{"updating", "enabled", "enabling", "disabled"}
+
+	got, err := w.run(t)
+	if !Retryable(err) || !strings.Contains(err.Error(), "updating is Updating") {
+		t.Fatalf("got %v, want in progress naming the updating mapping", err)
+	}
+	if !slices.Equal(w.mappings.updates, []string{"disabled"}) {
+		t.Errorf("got updates %v, want only the disabled mapping enabled", w.mappings.updates)
+	}
+	want := []ConsumerSummary{{"updating", Waiting}, {"enabled", AlreadyDone}, {"enabling", AlreadyDone}, {"disabled", Done}}
+	if !reflect.DeepEqual(got.Consumers, want) {
+		t.Errorf("got %+v, want %+v", got.Consumers, want)
+	}
+
+	// Lambda finishes its update, leaving the mapping disabled; the next run enables it.
+	w.mappings.states["updating"] = "Disabled"
+	if _, err := w.run(t); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(w.mappings.updates, []string{"disabled", "updating"}) {
+		t.Errorf("got updates %v, want the formerly updating mapping enabled next", w.mappings.updates)
+	}
+}
+
+func TestMappingBeingDeletedIsAnError(t *testing.T) {
+	w := newWorld(t)
+	w.db.finishPromotion()
+	w.mappings.states["esm-inventory"] = "Deleting"
+	_, err := w.run(t)
+	if err == nil || Retryable(err) || !strings.Contains(err.Error(), `"Deleting"`) {
+		t.Errorf("got %v, want an error naming the state", err)
+	}
+}
+
+func TestAnyEventIsIgnored(t *testing.T) {
+	for _, event := range []string{`{}`, `null`, `"text"`, `[1,2]`, `{"unknown":{"nested":[true]}}`} {
+		w := newWorld(t)
+		w.db.finishPromotion()
+		got, err := w.failover.Handle(context.Background(), json.RawMessage(event))
+		if err != nil || len(got.Secrets) != 3 || len(got.Consumers) != 2 {
+			t.Errorf("event %s: got %+v, %v, want the failover done", event, got, err)
+		}
+	}
+}
+
+func TestWithHost(t *testing.T) {
+	for _, tc := range []struct {
+		name, secret, wantValue, wantOld string
+		wantErr                          bool
+	}{
+		{"login", `{"username":"u","host":"old","port":5432}`, `{"host":"new","port":5432,"username":"u"}`, "old", false},
+		{"keeps what an HTML-safe encoder escapes", `{"host":"old","password":"a&b<c>d"}`, `{"host":"new","password":"a&b<c>d"}`, "old", false},
+		{"keeps numbers as written", `{"host":"old","port":5432.0,"big":12345678901234567890}`, `{"big":12345678901234567890,"host":"new","port":5432.0}`, "old", false},
+		{"no host", `{"value":"edge"}`, "", "", false},
+		{"not JSON", `plain`, "", "", false},
+		{"a JSON list", `["host"]`, "", "", false},
+		{"empty", ``, "", "", false},
+		{"host not a string", `{"host":5}`, "", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			value, old, err := withHost(tc.secret, "new")
+			if (err != nil) != tc.wantErr || value != tc.wantValue || old != tc.wantOld {
+				t.Errorf("got %q, %q, %v, want %q, %q, error %v", value, old, err, tc.wantValue, tc.wantOld, tc.wantErr)
+			}
+		})
+	}
 }

@@ -4,11 +4,15 @@
 //
 // In order, each step looking first at what is already done:
 //  1. the standby's cross-region read replica must be available (or be promoted
-//     already: then the run is done);
+//     already: then it goes on at 4);
 //  2. its ReplicaLag must be at most FAILOVER_MAX_LAG_SECONDS, unless an operator
 //     has accepted the data loss in the FAILOVER_OVERRIDE_PARAMETER parameter;
 //  3. it promotes the replica and returns "in progress": promotion takes minutes,
-//     and ARC runs the step again every RetryIntervalMinutes until it succeeds.
+//     and ARC runs the step again every RetryIntervalMinutes until it succeeds;
+//  4. the secret replicas become standalone here, and the database logins among
+//     them point at the promoted instance;
+//  5. the consumers that write, whose event source mappings were created
+//     disabled, are enabled.
 //
 // A run that fails or finds work in progress returns an error and the next run
 // resumes where it stopped; the run that finds everything done returns a Summary.
@@ -23,7 +27,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
@@ -45,6 +51,8 @@ func main() {
 		DB:         rds.NewFromConfig(aws),
 		Metrics:    cloudwatch.NewFromConfig(aws),
 		Parameters: ssm.NewFromConfig(aws),
+		Secrets:    secretsmanager.NewFromConfig(aws),
+		Mappings:   awslambda.NewFromConfig(aws),
 		Now:        time.Now,
 		Log:        log,
 	}.Handle)
