@@ -64,3 +64,26 @@ const (
 	// ReportTimeZone is the IANA zone whose day the report covers.
 	ReportTimeZone = "REPORT_TIME_ZONE"
 )
+
+// Set on the failover function in the standby region (lambdas/failover), which an ARC
+// Region switch plan runs there to make that region the one that writes.
+const (
+	// FailoverReplicaID is the DB instance identifier of the region's cross-region
+	// read replica, the instance the failover promotes.
+	FailoverReplicaID = "FAILOVER_REPLICA_ID"
+	// FailoverSecrets is a JSON list of the ARNs (or names) of the region's secret
+	// replicas that the failover makes standalone; those holding a database login
+	// (a JSON object with a "host") are repointed at the promoted instance.
+	FailoverSecrets = "FAILOVER_SECRETS"
+	// FailoverEventSourceMappings is a JSON list of the UUIDs of the region's
+	// consumers' event source mappings, created disabled, that the failover enables.
+	FailoverEventSourceMappings = "FAILOVER_EVENT_SOURCE_MAPPINGS"
+	// FailoverMaxLagSeconds is the most replica lag, in whole seconds, that a
+	// failover may lose, e.g. "60".
+	FailoverMaxLagSeconds = "FAILOVER_MAX_LAG_SECONDS"
+	// FailoverOverrideParameter is the name of the SSM parameter through which an
+	// operator accepts losing data: while it holds exactly
+	// "accept-data-loss:<replica identifier>", the failover promotes a replica whose
+	// lag is above the bound or unknown. No such parameter means no override.
+	FailoverOverrideParameter = "FAILOVER_OVERRIDE_PARAMETER"
+)
