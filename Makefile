@@ -29,7 +29,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps app synth synth-all cost test bootstrap delivery rotate-origin-secret faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps app synth synth-all cost test bootstrap delivery failover rotate-origin-secret faults fuzz run-local stop-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -112,6 +112,14 @@ bootstrap: deps aws-credentials ## cdk bootstrap of STAGE's own qualifier in its
 	echo "bootstrap $$qualifier in" $$envs; \
 	$(CDK) bootstrap --no-notices --qualifier "$$qualifier" --toolkit-stack-name "CDKToolkit-$$qualifier" \
 	  --cloudformation-execution-policies "arn:aws:iam::aws:policy/AdministratorAccess" $$envs
+
+failover: deps ## start STAGE's failover plan into TO, its standby region (CONFIRM=STAGE); DRY_RUN=1 prints the plan's steps, offline
+	@if [ -n "$(DRY_RUN)" ]; then \
+	  $(MAKE) --no-print-directory synth STAGE=$(STAGE) OUT=$(OUT) >/dev/null 2>&1 || { echo "error: make synth STAGE=$(STAGE) failed: run it to see why"; exit 1; }; \
+	  go run ./cmd/failover -stage $(STAGE) -to "$(TO)" -dry-run -out $(OUT); \
+	else \
+	  $(MAKE) --no-print-directory aws-credentials production-confirmed STAGE=$(STAGE) CONFIRM=$(CONFIRM) && go run ./cmd/failover -stage $(STAGE) -to "$(TO)"; \
+	fi
 
 delivery: deps aws-credentials production-confirmed ## deploy only STAGE's delivery stack, the roles GitHub Actions assumes (first-time setup, once per stage)
 	@if [ -z "$(GITHUB_REPOSITORY)" ] || [ -z "$(GITHUB_REPOSITORY_OWNER_ID)" ] || [ -z "$(GITHUB_REPOSITORY_ID)" ]; then \

@@ -66,7 +66,7 @@ func TestBadConfigurations(t *testing.T) {
 		{"secondary region malformed", "prod", func(c *config.Config) { c.Secondary.Region = "Oregon" },
 			`prod config: secondary.region "Oregon": want an AWS region such as us-west-2, or empty for a stage in one region`},
 		{"secondary region without a primary region", "", func(c *config.Config) {
-			c.Secondary = config.Secondary{Region: "us-west-2", CIDR: "10.11.0.0/16", MinCapacity: 1}
+			c.Secondary = config.Secondary{Region: "us-west-2", CIDR: "10.11.0.0/16", MinCapacity: 1, FailoverMaxLagSeconds: 60}
 		},
 			`dev config: region "": want the primary region, such as us-east-1: a stage with a secondary region (us-west-2) names both regions`},
 		{"secondary region the primary's", "prod", func(c *config.Config) { c.Secondary.Region = c.Region },
@@ -75,6 +75,8 @@ func TestBadConfigurations(t *testing.T) {
 			`prod config: secondary.cidr "10.31.0.0": want an IPv4 CIDR block such as 10.0.0.0/16`},
 		{"secondary CIDR overlapping the primary's", "prod", func(c *config.Config) { c.Secondary.CIDR = "10.30.128.0/17" },
 			`prod config: secondary.cidr "10.30.128.0/17": want a block that does not overlap network.cidr (10.30.0.0/16), such as the next /16`},
+		{"a failover that may lose nothing", "prod", func(c *config.Config) { c.Secondary.FailoverMaxLagSeconds = 0 },
+			`prod config: secondary.failoverMaxLagSeconds "0": want 1 to 3600: the most replication lag a failover may lose`},
 		{"no standby instance", "prod", func(c *config.Config) { c.Secondary.MinCapacity = 0 },
 			`prod config: secondary.minCapacity "0": want 1 to web.minCapacity (3): the standby serves reads until a failover scales it up`},
 		{"a standby larger than the primary", "prod", func(c *config.Config) { c.Secondary.MinCapacity = 4 },

@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -287,4 +288,91 @@ func TestEveryStackOutputReadExists(t *testing.T) {
 	}
 	forEachEdgeVariant(t, check)
 	t.Run("prod-eu", func(t *testing.T) { check(t, synthesizeVariant(t, "prod-eu", "prod", prodCopy)) })
+}
+
+// TestFailoverPlan: the failover stack, in the secondary region, holds an ARC
+// Region switch plan that activates that region in two steps, a person's approval
+// and the Go step run there, and the Go step is configured from the stage and
+// may touch only the replica, the replicated secrets and the override parameter.
+func TestFailoverPlan(t *testing.T) {
+	forEachStandbyVariant(t, func(t *testing.T, s *synthesis) {
+		stack := *s.stacks.Standby.Failover.StackName()
+		if got := *s.stacks.Standby.Failover.Region(); got != s.cfg.Secondary.Region {
+			t.Errorf("failover stack in %s, want the secondary region %s", got, s.cfg.Secondary.Region)
+		}
+		plan := only(t, s, stack, "AWS::ARCRegionSwitch::Plan")
+		if fmt.Sprint(plan["Regions"]) != fmt.Sprint([]any{s.cfg.Region, s.cfg.Secondary.Region}) || plan["PrimaryRegion"] != s.cfg.Region || plan["RecoveryApproach"] != "activePassive" {
+			t.Errorf("plan regions %v, primary %v, approach %v; want [%s %s], %s, activePassive", plan["Regions"], plan["PrimaryRegion"], plan["RecoveryApproach"], s.cfg.Region, s.cfg.Secondary.Region, s.cfg.Region)
+		}
+		workflows := asList(plan["Workflows"])
+		if len(workflows) != 1 || workflows[0]["WorkflowTargetAction"] != "activate" || workflows[0]["WorkflowTargetRegion"] != s.cfg.Secondary.Region {
+			t.Fatalf("workflows %v, want one that activates %s", workflows, s.cfg.Secondary.Region)
+		}
+		steps := asList(workflows[0]["Steps"])
+		if len(steps) != 2 || steps[0]["ExecutionBlockType"] != "ManualApproval" || steps[1]["ExecutionBlockType"] != "CustomActionLambda" {
+			t.Fatalf("steps %v, want a manual approval, then the Go step", steps)
+		}
+		lambda := mapOf(mapOf(steps[1]["ExecutionBlockConfiguration"])["CustomActionLambdaConfig"])
+		functions := s.resources(stack, "AWS::Lambda::Function")
+		var step map[string]any
+		for id, fn := range functions {
+			if fmt.Sprint(asList(lambda["Lambdas"])[0]["Arn"]) == fmt.Sprint(map[string]any{"Fn::GetAtt": []any{id, "Arn"}}) {
+				step = props(fn)
+			}
+		}
+		if step == nil || lambda["RegionToRun"] != "activatingRegion" {
+			t.Fatalf("the plan runs %v in %v, want this stack's step function in the activating region", lambda["Lambdas"], lambda["RegionToRun"])
+		}
+		env := mapOf(mapOf(step["Environment"])["Variables"])
+		if env["FAILOVER_MAX_LAG_SECONDS"] != fmt.Sprint(s.cfg.Secondary.FailoverMaxLagSeconds) {
+			t.Errorf("lag bound %v, want secondary.failoverMaxLagSeconds %d", env["FAILOVER_MAX_LAG_SECONDS"], s.cfg.Secondary.FailoverMaxLagSeconds)
+		}
+		_, db := standbyStacks(s)
+		if ref := mapOf(mapOf(env["FAILOVER_REPLICA_ID"])["Fn::GetStackOutput"]); ref["StackName"] != db {
+			t.Errorf("replica %v, want the standby database stack's replica", env["FAILOVER_REPLICA_ID"])
+		}
+		primary := *s.stacks.Stateful.StackName()
+		secrets := findKey(env["FAILOVER_SECRETS"], "Fn::GetStackOutput")
+		if want := 2 + len(s.stacks.Stateful.Database.Logins); len(secrets) != want {
+			t.Errorf("the step takes over %d secrets, want %d: the admin's, each login's and the origin secret", len(secrets), want)
+		}
+		for _, ref := range secrets {
+			if r := mapOf(ref); r["StackName"] != primary || !strings.HasSuffix(fmt.Sprint(r["OutputName"]), "InStandby") {
+				t.Errorf("secret %v, want an InStandby output of %s", r, primary)
+			}
+		}
+		for id, pol := range s.resources(stack, "AWS::IAM::Policy") {
+			for _, st := range asList(mapOf(props(pol)["PolicyDocument"])["Statement"]) {
+				actions := strings.Join(asStrings(st["Action"]), ",")
+				if strings.Contains(actions, "rds:") && !strings.Contains(fmt.Sprint(st["Resource"]), db) {
+					t.Errorf("%s: %s on %v, want the replica only", id, actions, st["Resource"])
+				}
+				if fmt.Sprint(st["Resource"]) == "*" && actions != "cloudwatch:GetMetricData" {
+					t.Errorf("%s: %s on *, want only cloudwatch:GetMetricData (no resource-level permissions) there", id, actions)
+				}
+			}
+		}
+	})
+}
+
+// TestFailoverDryRunPrintsThePlan runs make failover's program in -dry-run over
+// prod's synthesized templates: it prints the plan's steps and starts nothing.
+func TestFailoverDryRunPrintsThePlan(t *testing.T) {
+	s := synthesize(t, "prod")
+	if !s.cfg.Secondary.Enabled() {
+		t.Skip("prod runs in one region")
+	}
+	out, err := exec.Command("go", "run", "../cmd/failover", "-stage", "prod", "-to", s.cfg.Secondary.Region, "-dry-run", "-out", s.outdir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"activate " + s.cfg.Secondary.Region, "1. approve (ManualApproval)", "2. promote-and-take-over (CustomActionLambda)", "dry run: nothing started"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("dry run printed\n%s\nwant %q", out, want)
+		}
+	}
+	out, err = exec.Command("go", "run", "../cmd/failover", "-stage", "prod", "-to", s.cfg.Region, "-dry-run", "-out", s.outdir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "want "+s.cfg.Secondary.Region+", the standby region of prod") {
+		t.Errorf("failover to the primary region: %v\n%s\nwant a refusal naming the standby region", err, out)
+	}
 }

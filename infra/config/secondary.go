@@ -22,10 +22,26 @@ type Secondary struct {
 	// scales it to web.minCapacity: enough to serve reads from its region and to be
 	// known healthy, 1 to web.minCapacity.
 	MinCapacity int
+	// FailoverMaxLagSeconds is the most replication lag, in seconds, that make
+	// failover may lose (its RPO bound): with more, or with the lag unknown, the
+	// failover stops before it promotes anything, unless an operator accepts the
+	// loss (the README's runbook). 1 to 3600.
+	FailoverMaxLagSeconds int
 }
+
+// maxFailoverLagSeconds bounds Secondary.FailoverMaxLagSeconds: an hour of lost
+// orders is past what a failover should take without a person deciding it.
+const maxFailoverLagSeconds = 3600
 
 // Enabled reports whether the stage runs in two regions.
 func (s Secondary) Enabled() bool { return s.Region != "" }
+
+// StandbyStackName names a stack of the secondary region: the prefix, the region
+// and what it holds, e.g. "shop-prod-us-west-2-failover". The primary's stacks
+// keep their names, and after a failover "standby" would no longer be true.
+func (c Config) StandbyStackName(stack string) string {
+	return c.Prefix + "-" + c.Secondary.Region + "-" + stack
+}
 
 // Regions are the regions the stage's regional stacks deploy to: Region (empty
 // for an environment-agnostic stage) and, with one, the secondary region.
@@ -55,6 +71,9 @@ func (c Config) validateSecondary(p *problems) {
 		if secondary := netip.MustParsePrefix(s.CIDR); err == nil && primary.Overlaps(secondary) {
 			p.add("secondary.cidr", s.CIDR, fmt.Sprintf("a block that does not overlap network.cidr (%s), such as the next /16", c.Network.CIDR))
 		}
+	}
+	if s.FailoverMaxLagSeconds < 1 || s.FailoverMaxLagSeconds > maxFailoverLagSeconds {
+		p.add("secondary.failoverMaxLagSeconds", s.FailoverMaxLagSeconds, fmt.Sprintf("1 to %d: the most replication lag a failover may lose", maxFailoverLagSeconds))
 	}
 	if s.MinCapacity < 1 || s.MinCapacity > c.Web.MinCapacity {
 		p.add("secondary.minCapacity", s.MinCapacity, fmt.Sprintf("1 to web.minCapacity (%d): the standby serves reads until a failover scales it up", c.Web.MinCapacity))

@@ -208,7 +208,7 @@ var stages = []Config{
 		// Two regions: the stacks run in us-east-1 and a warm standby in us-west-2
 		// (make failover switches them). Set Secondary to Secondary{} for one region.
 		Region:                "us-east-1",
-		Secondary:             Secondary{Region: "us-west-2", CIDR: "10.31.0.0/16", MinCapacity: 1},
+		Secondary:             Secondary{Region: "us-west-2", CIDR: "10.31.0.0/16", MinCapacity: 1, FailoverMaxLagSeconds: 60},
 		Prefix:                "shop-prod",
 		BootstrapQualifier:    "shopprod",
 		Tags:                  Tags{Project: project, Owner: owner, CostCentre: costCentre},

@@ -328,7 +328,7 @@ func (d *Database) addReplica(n int, props Props, shared awsrds.DatabaseInstance
 // user keeps working until the next rotation, so a client holding the old
 // password for a while never fails; the master secret is what sets them.
 func (d *Database) addLogin(role, username string, props Props, rotation awsec2.ISecurityGroup) awssecretsmanager.ISecret {
-	id := loginID(role)
+	id := LoginID(role)
 	secret := awsrds.NewDatabaseSecret(d.Construct, jsii.String(id), &awsrds.DatabaseSecretProps{
 		Username:       jsii.String(username),
 		MasterSecret:   d.Secret,
@@ -346,8 +346,8 @@ func (d *Database) addLogin(role, username string, props Props, rotation awsec2.
 	return attached
 }
 
-// loginID is the construct ID of a role's secret, e.g. "ShopServiceLogin".
-func loginID(role string) string {
+// LoginID is the construct ID of a role's login secret, e.g. "ShopServiceLogin".
+func LoginID(role string) string {
 	var id strings.Builder
 	for _, word := range strings.Split(role, "_") {
 		if word != "" {

@@ -48,6 +48,7 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 	s.Stateful = NewStateful(scope, cfg.Prefix+"-stateful", cfg, standby)
 	if standby != nil {
 		s.Standby = &Standby{Stateful: standby, Database: NewStandbyDatabase(scope, cfg, s.Stateful, standby)}
+		s.Standby.Failover = NewStandbyFailover(scope, cfg, sourceDir, s.Stateful, s.Standby)
 	}
 	s.Events = NewEvents(scope, cfg.Prefix+"-events", cfg, sourceDir, s.Stateful)
 	s.Web = NewWeb(scope, cfg.Prefix+"-web", cfg, sourceDir, s.Stateful, s.Events)
@@ -73,7 +74,7 @@ func (s *Stacks) All() []awscdk.Stack {
 		all = append(all, s.Delivery.Stack)
 	}
 	if s.Standby != nil {
-		all = append(all, s.Standby.Stateful.Stack, s.Standby.Database.Stack)
+		all = append(all, s.Standby.Stateful.Stack, s.Standby.Database.Stack, s.Standby.Failover.Stack)
 	}
 	return all
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
+	"github.com/example/scalable-web/infra/failover"
+	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/storage"
 )
 
@@ -26,6 +28,8 @@ type Standby struct {
 	// Database holds the cross-region read replica of the primary's database: it
 	// deploys after the primary's stateful stack.
 	Database *StandbyDatabase
+	// Failover holds the failover plan into this region and its Go step.
+	Failover *StandbyFailover
 }
 
 // StandbyStateful is the stateful stack of the secondary region. Its network
@@ -46,9 +50,7 @@ type StandbyDatabase struct {
 }
 
 // standbyID names a stack of the secondary region, e.g. "shop-prod-us-west-2-stateful".
-func standbyID(cfg config.Config, stack string) string {
-	return cfg.Prefix + "-" + cfg.Secondary.Region + "-" + stack
-}
+func standbyID(cfg config.Config, stack string) string { return cfg.StandbyStackName(stack) }
 
 // standbyProps are the properties of a stack of the secondary region.
 func standbyProps(cfg config.Config, description string) *awscdk.StackProps {
@@ -128,4 +130,45 @@ func NewStandbyDatabase(scope constructs.Construct, cfg config.Config, primary *
 // must deploy after the producer: the caller adds that dependency.
 func fromStack(producer awscdk.Stack, region, output string) *string {
 	return awscdk.Fn_GetStackOutput(producer.StackName(), jsii.String(output), jsii.String(region), nil)
+}
+
+// StandbyFailover is the stack, in the secondary region, of the failover into it:
+// the Go step and the ARC Region switch plan (make failover).
+type StandbyFailover struct {
+	awscdk.Stack
+	Failover *failover.Failover
+}
+
+// failoverRTOMinutes is the plan's stated recovery time objective: approval, a
+// promotion (RDS: usually several minutes) and the secrets, with room for the
+// step's retries. The README's runbook sets out the estimate.
+const failoverRTOMinutes = 30
+
+// NewStandbyFailover creates the failover stack of the secondary region.
+func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir string, primary *Stateful, standby *Standby) *StandbyFailover {
+	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "failover")), standbyProps(cfg, "The failover into this region: the ARC Region switch plan and its Go step"))
+	stack.AddStackDependency(primary.Stack, jsii.String("reads the ARNs of the secrets' replicas from its outputs (Fn::GetStackOutput)"))
+	stack.AddStackDependency(standby.Database.Stack, jsii.String("promotes its replica"))
+	var secrets []*string
+	for _, name := range primary.StandbySecretOutputs {
+		secrets = append(secrets, fromStack(primary.Stack, cfg.Region, name))
+	}
+	f := failover.New(stack, "Failover", failover.Props{
+		SourceDir:                    sourceDir,
+		Name:                         cfg.Prefix + "-failover",
+		PrimaryRegion:                cfg.Region,
+		Replica:                      standby.Database.Database.Replicas[0],
+		Secrets:                      secrets,
+		SecretsKey:                   standby.Stateful.SecretsKey,
+		MaxLagSeconds:                cfg.Secondary.FailoverMaxLagSeconds,
+		OverrideParameter:            "/" + cfg.Prefix + "/failover/accept-data-loss",
+		RecoveryTimeObjectiveMinutes: failoverRTOMinutes,
+		LogRetentionDays:             cfg.Messaging.LogRetentionDays,
+		LogsKey:                      standby.Stateful.LogsKey,
+		RemovalPolicy:                removal.Policy(cfg.RemovalPolicy),
+	})
+	alarms.Notify(standby.Stateful.AlarmTopic.Topic, f.Step.Alarms...)
+	output(stack, "PlanArn", f.Plan.AttrArn(), "The failover plan: make failover STAGE="+cfg.Stage+" TO="+cfg.Secondary.Region)
+	output(stack, "ApproverRoleArn", f.Approver.RoleArn(), "Assume it to approve the failover plan's execution")
+	return &StandbyFailover{Stack: stack, Failover: f}
 }

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -34,6 +35,9 @@ type Stateful struct {
 	// Origin holds the value CloudFront sends the API to prove a request came
 	// through it (edge.NewOriginSecret).
 	Origin awssecretsmanager.Secret
+	// StandbySecretOutputs name the outputs that hold the ARNs, in the standby
+	// region, of the replicas of the secrets above (none without a standby).
+	StandbySecretOutputs []string
 }
 
 // Regional is what the stateful stack of each of the stage's regions holds.
@@ -78,8 +82,32 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config, stand
 	s.Origin = edge.NewOriginSecret(stack, "EdgeOriginSecret", s.SecretsKey, removal.Keep(policy), replicas)
 	alarms.Notify(s.AlarmTopic.Topic, s.Database.Alarms...)
 	s.outputs(standby != nil)
+	if standby != nil {
+		s.outputStandbySecrets(cfg.Secondary.Region)
+	}
 	return s
 }
+
+// outputStandbySecrets outputs the ARN, in the standby region, of each replicated
+// secret: the primary's ARN with the region changed, derived here, where the ARN
+// is this stack's own (a reader may not split another stack's output).
+func (s *Stateful) outputStandbySecrets(region string) {
+	secrets := map[string]awssecretsmanager.ISecret{"DatabaseSecret": s.Database.Secret, "OriginSecret": s.Origin}
+	for role, login := range s.Database.Logins {
+		secrets[database.LoginID(role)] = login
+	}
+	for _, name := range slices.Sorted(maps.Keys(secrets)) {
+		parts := awscdk.Fn_Split(jsii.String(":"), secrets[name].SecretArn(), jsii.Number(arnParts))
+		at := func(i int) *string { return awscdk.Fn_Select(jsii.Number(i), parts) }
+		arn := awscdk.Fn_Join(jsii.String(":"), &[]*string{at(0), at(1), at(2), jsii.String(region), at(4), at(5), at(6)})
+		output(s.Stack, name+"InStandby", arn, "The ARN of this secret's replica in "+region+" (read by the failover stack)")
+		s.StandbySecretOutputs = append(s.StandbySecretOutputs, name+"InStandby")
+	}
+}
+
+// arnParts is how many colon-separated parts a secret's ARN has:
+// arn:partition:secretsmanager:region:account:secret:name-suffix.
+const arnParts = 7
 
 // newRegional creates what every region's stateful stack holds, with the
 // construct IDs the primary's logical IDs are pinned to. writers are extra roles

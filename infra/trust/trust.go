@@ -37,8 +37,9 @@ var Conditioned = []string{"lambda.amazonaws.com", "vpc-flow-logs.amazonaws.com"
 // Unconditioned are the services that assume roles without saying for whom, with
 // why a condition cannot apply: a condition would stop them assuming the role.
 var Unconditioned = map[string]string{
-	"ec2.amazonaws.com": "EC2 passes no source account or ARN when an instance profile's role is assumed; iam:PassRole, which only this account's principals hold, is what limits who launches an instance with it.",
-	"s3.amazonaws.com":  "S3 live replication's documented trust names no source account or ARN; setting a bucket's replication takes iam:PassRole on the role, which only this account's principals hold, and the role may only read this stage's data buckets and write their replicas.",
+	"ec2.amazonaws.com":               "EC2 passes no source account or ARN when an instance profile's role is assumed; iam:PassRole, which only this account's principals hold, is what limits who launches an instance with it.",
+	"arc-region-switch.amazonaws.com": "A Region switch plan assumes its execution role only when someone starts the plan, which takes arc-region-switch:StartPlanExecution on this account's plan; the role may only invoke the plan's one step function and pass the approver role. A source condition Region switch does not send would stop the failover itself.",
+	"s3.amazonaws.com":                "S3 live replication's documented trust names no source account or ARN; setting a bucket's replication takes iam:PassRole on the role, which only this account's principals hold, and the role may only read this stage's data buckets and write their replicas.",
 }
 
 // Apply conditions every role trust below scope (the app). Call it once every

@@ -19,7 +19,7 @@ import (
 )
 
 // Tiers are the tiers an estimate is itemised by, in the order tables list them.
-var Tiers = []string{"network", "database", "cache", "storage", "events", "web", "api", "edge", "cdn", "ops"}
+var Tiers = []string{"network", "database", "cache", "storage", "events", "web", "api", "edge", "cdn", "ops", "failover"}
 
 // Item is one line of an estimate: what is billed, how much of it, and what that
 // costs a month.

@@ -24,6 +24,7 @@ var pricers = []pricer{
 	{"AWS::KMS::Key", perMonth("KMS keys")},
 	{"AWS::SecretsManager::Secret", secret},
 	{"AWS::Route53::HostedZone", perMonth("Route 53 hosted zones")},
+	{"AWS::ARCRegionSwitch::Plan", perMonth("ARC Region switch plans")},
 	{"AWS::CloudWatch::Alarm", alarm},
 	{"AWS::CloudWatch::CompositeAlarm", perMonth("composite alarms")},
 	{"AWS::CloudWatch::Dashboard", perMonth("CloudWatch dashboards")},
