@@ -48,7 +48,7 @@ func TestStandbyStacksAreInTheSecondaryRegion(t *testing.T) {
 		if s.stacks.Standby == nil {
 			t.Fatal("no standby stacks")
 		}
-		for _, stack := range []awscdk.Stack{s.stacks.Standby.Stateful.Stack, s.stacks.Standby.Database.Stack} {
+		for _, stack := range []awscdk.Stack{s.stacks.Standby.Stateful.Stack, s.stacks.Standby.Database.Stack, s.stacks.Standby.Failover.Stack} {
 			if got := *stack.Region(); got != s.cfg.Secondary.Region {
 				t.Errorf("%s is in %s, want the secondary region %s", *stack.StackName(), got, s.cfg.Secondary.Region)
 			}
@@ -56,8 +56,10 @@ func TestStandbyStacksAreInTheSecondaryRegion(t *testing.T) {
 				t.Errorf("stack %s: want its name to carry the region, %s-%s-…", name, s.cfg.Prefix, s.cfg.Secondary.Region)
 			}
 		}
-		if got, want := *s.stacks.Standby.Stateful.TerminationProtection(), s.cfg.TerminationProtection; got != want {
-			t.Errorf("standby stateful stack termination protection %v, want %v like the primary's", got, want)
+		for _, stack := range []awscdk.Stack{s.stacks.Standby.Stateful.Stack, s.stacks.Standby.Database.Stack} {
+			if got, want := *stack.TerminationProtection(), s.cfg.TerminationProtection; got != want {
+				t.Errorf("%s termination protection %v, want %v like the primary's stateful stack", *stack.StackName(), got, want)
+			}
 		}
 	})
 	for _, stage := range config.StageNames() {

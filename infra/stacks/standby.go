@@ -109,16 +109,19 @@ func (s *StandbyStateful) replicaTargets(scope constructs.Construct, cfg config.
 // NewStandbyDatabase creates the secondary region's cross-region read replica of
 // the primary's database, in the standby's network, alarming to its topic.
 func NewStandbyDatabase(scope constructs.Construct, cfg config.Config, primary *Stateful, standby *StandbyStateful) *StandbyDatabase {
-	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "database")), standbyProps(cfg, "Cross-region read replica of the primary region's PostgreSQL, promotable"))
+	props := standbyProps(cfg, "Cross-region read replica of the primary region's PostgreSQL, promotable")
+	// Promoted, the replica holds the stage's data.
+	props.TerminationProtection = jsii.Bool(cfg.TerminationProtection)
+	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "database")), props)
 	stack.AddStackDependency(primary.Stack, jsii.String("replicates the primary region's database, whose ARN it reads from its outputs (Fn::GetStackOutput)"))
 	stack.AddStackDependency(standby.Stack, jsii.String("runs in the standby region's network"))
-	props := primary.databaseProps(cfg)
-	props.Vpc, props.Subnets, props.RotationSubnets = standby.Network.Vpc, standby.Network.Data, standby.Network.App
-	props.SecretsKey = standby.SecretsKey
+	dbProps := primary.databaseProps(cfg)
+	dbProps.Vpc, dbProps.Subnets, dbProps.RotationSubnets = standby.Network.Vpc, standby.Network.Data, standby.Network.App
+	dbProps.SecretsKey = standby.SecretsKey
 	source := fromStack(primary.Stack, cfg.Region, primaryDatabaseArnOutput)
-	d := database.NewCrossRegionReplica(stack, "Database", props, source, cfg.Region)
+	d := database.NewCrossRegionReplica(stack, "Database", dbProps, source, cfg.Region)
 	alarms.Notify(standby.AlarmTopic.Topic, d.Alarms...)
-	output(stack, "DatabaseWriterName", jsii.String(database.CrossRegionRecord+"."+props.ZoneName), "Host name the standby's writers use: the replica, read-only until a failover promotes it")
+	output(stack, "DatabaseWriterName", jsii.String(database.CrossRegionRecord+"."+dbProps.ZoneName), "Host name the standby's writers use: the replica, read-only until a failover promotes it")
 	output(stack, "DatabaseReplicaEndpoint", d.WriterEndpoint, "Host name of the cross-region replica")
 	return &StandbyDatabase{Stack: stack, Database: d}
 }
