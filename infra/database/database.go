@@ -145,21 +145,9 @@ func (d *Database) Connections() awsec2.Connections {
 
 // New creates the database tier.
 func New(scope constructs.Construct, id string, props Props) *Database {
-	this := constructs.NewConstruct(scope, jsii.String(id))
-	d := &Database{Construct: this, Port: Port, Logins: map[string]awssecretsmanager.ISecret{}}
-	d.Key = awskms.NewKey(this, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the database storage and its Performance Insights data"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removal.Keep(props.RemovalPolicy),
-	})
-	d.securityGroup = awsec2.NewSecurityGroup(this, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              props.Vpc,
-		Description:      jsii.String("PostgreSQL primary and replicas: no inbound rule until a tier is granted access"),
-		AllowAllOutbound: jsii.Bool(false),
-	})
-	engine := awsrds.DatabaseInstanceEngine_Postgres(&awsrds.PostgresInstanceEngineProps{
-		Version: awsrds.PostgresEngineVersion_Of(jsii.String(props.EngineVersion), jsii.String(majorVersion(props.EngineVersion)), nil),
-	})
+	d, engine := newTier(scope, id, props,
+		"Encrypts the database storage and its Performance Insights data",
+		"PostgreSQL primary and replicas: no inbound rule until a tier is granted access")
 	shared := d.sharedOptions(props, engine)
 
 	d.addPrimary(props, engine, shared)
@@ -171,7 +159,7 @@ func New(scope constructs.Construct, id string, props Props) *Database {
 	}
 	d.suppress(props)
 
-	d.Zone = awsroute53.NewPrivateHostedZone(this, jsii.String("Zone"), &awsroute53.PrivateHostedZoneProps{
+	d.Zone = awsroute53.NewPrivateHostedZone(d.Construct, jsii.String("Zone"), &awsroute53.PrivateHostedZoneProps{
 		ZoneName: jsii.String(props.ZoneName),
 		Vpc:      props.Vpc,
 		Comment:  jsii.String("Private names of the data tier"),
@@ -180,6 +168,28 @@ func New(scope constructs.Construct, id string, props Props) *Database {
 	d.addReaderRecords()
 	d.addAlarms(props)
 	return d
+}
+
+// newTier starts a data tier: its construct, its key (rotated, kept with the
+// data) and its security group (no rule in until a tier is granted), and the
+// engine of props' version.
+func newTier(scope constructs.Construct, id string, props Props, keyDescription, groupDescription string) (*Database, awsrds.IInstanceEngine) {
+	this := constructs.NewConstruct(scope, jsii.String(id))
+	d := &Database{Construct: this, Port: Port, Logins: map[string]awssecretsmanager.ISecret{}}
+	d.Key = awskms.NewKey(this, jsii.String("Key"), &awskms.KeyProps{
+		Description:       jsii.String(keyDescription),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal.Keep(props.RemovalPolicy),
+	})
+	d.securityGroup = awsec2.NewSecurityGroup(this, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              props.Vpc,
+		Description:      jsii.String(groupDescription),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	engine := awsrds.DatabaseInstanceEngine_Postgres(&awsrds.PostgresInstanceEngineProps{
+		Version: awsrds.PostgresEngineVersion_Of(jsii.String(props.EngineVersion), jsii.String(majorVersion(props.EngineVersion)), nil),
+	})
+	return d, engine
 }
 
 // sharedOptions are the options the primary and every replica have in common,
@@ -457,21 +467,10 @@ const CrossRegionRecord = "writer"
 // logs, maintenance window, deletion protection and lag alarm); the
 // primary's own (Multi-AZ, backups, logins, rotation, replicas) stay with it.
 func NewCrossRegionReplica(scope constructs.Construct, id string, props Props, sourceArn *string, sourceRegion string) *Database {
-	this := constructs.NewConstruct(scope, jsii.String(id))
-	d := &Database{Construct: this, Port: Port, Logins: map[string]awssecretsmanager.ISecret{}}
-	d.Key = awskms.NewKey(this, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the cross-region replica's storage and its Performance Insights data: a replica in another region needs a key of its own region"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     removal.Keep(props.RemovalPolicy),
-	})
-	d.securityGroup = awsec2.NewSecurityGroup(this, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              props.Vpc,
-		Description:      jsii.String("PostgreSQL cross-region replica: no inbound rule until a tier is granted access"),
-		AllowAllOutbound: jsii.Bool(false),
-	})
-	engine := awsrds.DatabaseInstanceEngine_Postgres(&awsrds.PostgresInstanceEngineProps{
-		Version: awsrds.PostgresEngineVersion_Of(jsii.String(props.EngineVersion), jsii.String(majorVersion(props.EngineVersion)), nil),
-	})
+	d, engine := newTier(scope, id, props,
+		"Encrypts the cross-region replica's storage and its Performance Insights data: a replica in another region needs a key of its own region",
+		"PostgreSQL cross-region replica: no inbound rule until a tier is granted access")
+	this := d.Construct
 	// The CDK's replica takes its source as a construct, and uses only its ARN and
 	// engine: one imported here stands for the primary of the other region, and its
 	// ARN, which the import would build in this region, is replaced below.
