@@ -68,7 +68,8 @@ func TestProductionCostsMore(t *testing.T) {
 
 // TestCostFollowsConfig checks that the estimate counts what each stage's
 // configuration asks for: a Multi-AZ primary counts twice, each replica once, and
-// a standby region its own NAT gateways and cache, and its cross-region replica.
+// a standby region its own NAT gateways, cache and fleet, and its cross-region
+// replica.
 func TestCostFollowsConfig(t *testing.T) {
 	prices, est := costEstimates(t)
 	hours := prices.HoursPerMonth
@@ -88,6 +89,10 @@ func TestCostFollowsConfig(t *testing.T) {
 		dbInstances := float64(primary+cfg.Database.Replicas) + regions - 1
 		cacheNodes := float64(1+cfg.Cache.Replicas) * regions
 		nat := float64(cfg.Network.NATGateways) * regions
+		instances := float64(cfg.Web.MinCapacity)
+		if cfg.Secondary.Enabled() {
+			instances += float64(cfg.Secondary.MinCapacity)
+		}
 		tests := []struct {
 			tier, name, size  string
 			quantity, monthly float64
@@ -99,8 +104,8 @@ func TestCostFollowsConfig(t *testing.T) {
 				dbInstances * float64(cfg.Database.AllocatedStorageGiB) * prices.Prices["AWS::RDS::DBInstance"].Storage["gp3"]},
 			{"cache", "Valkey nodes", cfg.Cache.NodeType, cacheNodes,
 				cacheNodes * prices.Prices["AWS::ElastiCache::ReplicationGroup"].Sizes[cfg.Cache.NodeType] * hours},
-			{"web", "EC2 instances (the group's minimum size)", cfg.Web.InstanceType, float64(cfg.Web.MinCapacity),
-				float64(cfg.Web.MinCapacity) * prices.Prices["AWS::AutoScaling::AutoScalingGroup"].Sizes[cfg.Web.InstanceType] * hours},
+			{"web", "EC2 instances (the group's minimum size)", cfg.Web.InstanceType, instances,
+				instances * prices.Prices["AWS::AutoScaling::AutoScalingGroup"].Sizes[cfg.Web.InstanceType] * hours},
 		}
 		for _, tt := range tests {
 			var got []cost.Item

@@ -22,7 +22,7 @@ import (
 // that Ref everywhere else.
 func isOpsTopic(s *synthesis, stack string, action any) bool {
 	home, regional := s.stacks.Stateful.Stack, s.stacks.Stateful.Regional
-	if sb := s.stacks.Standby; sb != nil && (stack == *sb.Stateful.StackName() || stack == *sb.Database.StackName() || stack == *sb.Failover.StackName()) {
+	if sb := s.stacks.Standby; sb != nil && strings.HasPrefix(stack, s.cfg.StandbyStackName("")) {
 		home, regional = sb.Stateful.Stack, sb.Stateful.Regional
 	}
 	stateful := *home.StackName()

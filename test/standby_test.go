@@ -12,6 +12,7 @@ import (
 
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
+	"github.com/example/scalable-web/internal/orderevents"
 )
 
 // forEachStandbyVariant runs test on every synthesis of a stage with a secondary
@@ -48,7 +49,8 @@ func TestStandbyStacksAreInTheSecondaryRegion(t *testing.T) {
 		if s.stacks.Standby == nil {
 			t.Fatal("no standby stacks")
 		}
-		for _, stack := range []awscdk.Stack{s.stacks.Standby.Stateful.Stack, s.stacks.Standby.Database.Stack, s.stacks.Standby.Failover.Stack} {
+		sb := s.stacks.Standby
+		for _, stack := range []awscdk.Stack{sb.Stateful.Stack, sb.Database.Stack, sb.Events.Stack, sb.Web.Stack, sb.API.Stack, sb.Failover.Stack} {
 			if got := *stack.Region(); got != s.cfg.Secondary.Region {
 				t.Errorf("%s is in %s, want the secondary region %s", *stack.StackName(), got, s.cfg.Secondary.Region)
 			}
@@ -377,4 +379,54 @@ func TestFailoverDryRunPrintsThePlan(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "want "+s.cfg.Secondary.Region+", the standby region of prod") {
 		t.Errorf("failover to the primary region: %v\n%s\nwant a refusal naming the standby region", err, out)
 	}
+}
+
+// TestStandbyFleetServesReadsLocally: the standby runs its own fan-out, fleet and
+// API. Its fleet, Secondary.MinCapacity instances until a failover, reads the
+// region's replica and cache, logs in with the replica of the service's secret,
+// checks CloudFront's header against the replica of the origin secret, and
+// publishes to the region's own topic; its writes go to the replica, which
+// refuses them (503) until a failover promotes it.
+func TestStandbyFleetServesReadsLocally(t *testing.T) {
+	forEachStandbyVariant(t, func(t *testing.T, s *synthesis) {
+		sb := s.stacks.Standby
+		web, events, db := *sb.Web.StackName(), *sb.Events.StackName(), *sb.Database.StackName()
+		primary := *s.stacks.Stateful.StackName()
+		group := only(t, s, web, "AWS::AutoScaling::AutoScalingGroup")
+		if group["MinSize"] != fmt.Sprint(s.cfg.Secondary.MinCapacity) || group["MaxSize"] != fmt.Sprint(s.cfg.Web.MaxCapacity) {
+			t.Errorf("standby fleet %v to %v instances, want secondary.minCapacity %d to web.maxCapacity %d", group["MinSize"], group["MaxSize"], s.cfg.Secondary.MinCapacity, s.cfg.Web.MaxCapacity)
+		}
+		userData := only(t, s, web, "AWS::EC2::LaunchTemplate")["LaunchTemplateData"]
+		reads := map[string]map[string]any{} // environment variable → the output it reads
+		joined := findKey(userData, "Fn::Join")
+		if len(joined) == 0 {
+			t.Fatal("no user data")
+		}
+		parts := joined[0].([]any)[1].([]any)
+		for i := 1; i < len(parts); i++ {
+			prev := fmt.Sprint(parts[i-1])
+			ref := mapOf(mapOf(parts[i])["Fn::GetStackOutput"])
+			if ref == nil {
+				continue
+			}
+			name := prev[strings.LastIndex(prev, "\n")+1:]
+			name = strings.TrimSuffix(name[strings.LastIndex(name, " ")+1:], "=")
+			reads[name] = ref
+		}
+		for _, want := range []struct{ env, stack, output string }{
+			{"DB_WRITER_HOST", db, ""},
+			{"DB_SECRET_ARN", primary, "ShopServiceLoginInStandby"},
+			{"ORIGIN_SECRET_ARN", primary, "OriginSecretInStandby"},
+			{"EVENTS_TOPIC_ARN", events, ""},
+		} {
+			ref := reads[want.env]
+			if ref == nil || ref["StackName"] != want.stack || want.output != "" && ref["OutputName"] != want.output {
+				t.Errorf("%s reads %v, want %s's %s", want.env, ref, want.stack, want.output)
+			}
+		}
+		if got, want := len(s.resources(events, "AWS::SQS::Queue")), 3*len(orderevents.Consumers); got != want {
+			t.Errorf("standby fan-out has %d queues, want %d: each consumer's queue and its two dead-letter queues", got, want)
+		}
+		only(t, s, *sb.API.StackName(), "AWS::ApiGatewayV2::VpcLink")
+	})
 }

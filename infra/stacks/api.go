@@ -22,10 +22,15 @@ func NewAPI(scope constructs.Construct, id string, cfg config.Config, stateful *
 	stack := awscdk.NewStack(scope, jsii.String(id), stackProps(cfg, "API: HTTP API with a VPC link to the internal load balancer"))
 	stack.AddStackDependency(stateful.Stack, jsii.String("references the network"))
 	stack.AddStackDependency(web.Stack, jsii.String("references the load balancer and its listener"))
+	return buildAPI(stack, cfg, stateful.Regional, web)
+}
+
+// buildAPI builds a region's HTTP API in stack, in front of its web tier.
+func buildAPI(stack awscdk.Stack, cfg config.Config, at Regional, web *Web) *API {
 	a := cfg.API
 	httpAPI := api.New(stack, "Api", api.Props{
-		Vpc:                stateful.Network.Vpc,
-		Subnets:            stateful.Network.App,
+		Vpc:                at.Network.Vpc,
+		Subnets:            at.Network.App,
 		Listener:           web.Web.Listener,
 		LoadBalancer:       web.Web.LoadBalancer,
 		RateLimit:          a.RateLimit,
@@ -36,9 +41,9 @@ func NewAPI(scope constructs.Construct, id string, cfg config.Config, stateful *
 		LogRetentionDays:   a.LogRetentionDays,
 		LatencyAlarmMillis: a.LatencyAlarmMillis,
 		RemovalPolicy:      removal.Policy(cfg.RemovalPolicy),
-		LogsKey:            stateful.LogsKey,
+		LogsKey:            at.LogsKey,
 	})
-	alarms.Notify(stateful.AlarmTopic.Topic, httpAPI.Alarms...)
+	alarms.Notify(at.AlarmTopic.Topic, httpAPI.Alarms...)
 	output(stack, "ApiUrl", httpAPI.HTTPAPI.ApiEndpoint(), "The API's endpoint (CloudFront will sit in front of it)")
 	return &API{Stack: stack, API: httpAPI}
 }

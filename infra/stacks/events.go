@@ -49,7 +49,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	w := eventsWiring{cfg: cfg, sourceDir: sourceDir, stateful: stateful, stack: stack}
 	e.Migration, e.Schema = w.schema()
 	e.Messaging = messaging.New(stack, "Messaging", messaging.Props{
-		Subscribers:               w.subscribers(),
+		Subscribers:               subscribers(cfg),
 		FilterAttribute:           orderevents.TypeAttribute,
 		MaxReceiveCount:           cfg.Messaging.MaxReceiveCount,
 		OldestMessageAlarmSeconds: cfg.Messaging.OldestMessageAlarmSeconds,
@@ -139,18 +139,18 @@ func (w eventsWiring) schema() (*gofunction.Function, awscdk.CustomResource) {
 // built on a large table, short of CloudFormation's custom-resource hour.
 const migrationTimeoutSeconds = 300
 
-// subscribers are the fan-out's queues, one per consumer of the contract, each
-// visible to its consumer six times its timeout (AWS's advice for Lambda).
-func (w eventsWiring) subscribers() []messaging.Subscriber {
-	subscribers := make([]messaging.Subscriber, 0, len(orderevents.Consumers))
+// subscribers are the queues of the order-event fan-out: one per consumer of
+// the contract, with the event types its filter lets through.
+func subscribers(cfg config.Config) []messaging.Subscriber {
+	out := make([]messaging.Subscriber, 0, len(orderevents.Consumers))
 	for _, c := range orderevents.Consumers {
 		var types []string
 		for _, t := range c.Types {
 			types = append(types, string(t))
 		}
-		subscribers = append(subscribers, messaging.Subscriber{Name: c.Name, EventTypes: types, VisibilityTimeoutSeconds: 6 * w.cfg.Messaging.ConsumerTimeoutSeconds})
+		out = append(out, messaging.Subscriber{Name: c.Name, EventTypes: types, VisibilityTimeoutSeconds: 6 * cfg.Messaging.ConsumerTimeoutSeconds})
 	}
-	return subscribers
+	return out
 }
 
 // consumer wires one row of the contract (orderevents.Consumers): its queue, the

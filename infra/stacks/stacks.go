@@ -48,6 +48,9 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 	s.Stateful = NewStateful(scope, cfg.Prefix+"-stateful", cfg, standby)
 	if standby != nil {
 		s.Standby = &Standby{Stateful: standby, Database: NewStandbyDatabase(scope, cfg, s.Stateful, standby)}
+		s.Standby.Events = NewStandbyEvents(scope, cfg, standby)
+		s.Standby.Web = NewStandbyWeb(scope, cfg, sourceDir, s.Stateful, s.Standby, s.Standby.Events)
+		s.Standby.API = NewStandbyAPI(scope, cfg, standby, s.Standby.Web)
 		s.Standby.Failover = NewStandbyFailover(scope, cfg, sourceDir, s.Stateful, s.Standby)
 	}
 	s.Events = NewEvents(scope, cfg.Prefix+"-events", cfg, sourceDir, s.Stateful)
@@ -74,7 +77,8 @@ func (s *Stacks) All() []awscdk.Stack {
 		all = append(all, s.Delivery.Stack)
 	}
 	if s.Standby != nil {
-		all = append(all, s.Standby.Stateful.Stack, s.Standby.Database.Stack, s.Standby.Failover.Stack)
+		sb := s.Standby
+		all = append(all, sb.Stateful.Stack, sb.Database.Stack, sb.Events.Stack, sb.Web.Stack, sb.API.Stack, sb.Failover.Stack)
 	}
 	return all
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -13,8 +14,11 @@ import (
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/failover"
+	"github.com/example/scalable-web/infra/messaging"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/storage"
+	"github.com/example/scalable-web/internal/orderevents"
+	"github.com/example/scalable-web/internal/schema"
 )
 
 // Standby is the stage's stacks in its secondary region, a warm standby of the
@@ -28,6 +32,11 @@ type Standby struct {
 	// Database holds the cross-region read replica of the primary's database: it
 	// deploys after the primary's stateful stack.
 	Database *StandbyDatabase
+	// Events, Web and API are the region's fan-out, fleet and HTTP API, warm:
+	// the fleet serves reads from the region's replica and cache.
+	Events *StandbyEvents
+	Web    *Web
+	API    *API
 	// Failover holds the failover plan into this region and its Go step.
 	Failover *StandbyFailover
 }
@@ -174,4 +183,58 @@ func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir
 	output(stack, "PlanArn", f.Plan.AttrArn(), "The failover plan: make failover STAGE="+cfg.Stage+" TO="+cfg.Secondary.Region)
 	output(stack, "ApproverRoleArn", f.Approver.RoleArn(), "Assume it to approve the failover plan's execution")
 	return &StandbyFailover{Stack: stack, Failover: f}
+}
+
+// StandbyEvents is the order-event fan-out of the secondary region: its own
+// topic, the one its fleet's outbox relay publishes to once a failover promotes
+// the region's database, and a queue (with its dead-letter queues) per consumer
+// of the contract, which holds the events for the region's consumers.
+type StandbyEvents struct {
+	awscdk.Stack
+	Messaging *messaging.Messaging
+}
+
+// NewStandbyEvents creates the standby's fan-out.
+func NewStandbyEvents(scope constructs.Construct, cfg config.Config, standby *StandbyStateful) *StandbyEvents {
+	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "events")), standbyProps(cfg, "Order-event fan-out of the standby region"))
+	stack.AddStackDependency(standby.Stack, jsii.String("notifies its ops topic"))
+	m := messaging.New(stack, "Messaging", messaging.Props{
+		Subscribers:               subscribers(cfg),
+		FilterAttribute:           orderevents.TypeAttribute,
+		MaxReceiveCount:           cfg.Messaging.MaxReceiveCount,
+		OldestMessageAlarmSeconds: cfg.Messaging.OldestMessageAlarmSeconds,
+		RemovalPolicy:             removal.Policy(cfg.RemovalPolicy),
+	})
+	alarms.Notify(standby.AlarmTopic.Topic, m.Alarms...)
+	return &StandbyEvents{Stack: stack, Messaging: m}
+}
+
+// NewStandbyWeb creates the standby's fleet, Secondary.MinCapacity instances
+// until a failover scales it: it reads from the region's replica and cache, and
+// its writes, which the replica refuses until a failover promotes it, answer 503.
+// The secrets it reads are the replicas, in this region, of the primary's.
+func NewStandbyWeb(scope constructs.Construct, cfg config.Config, sourceDir string, primary *Stateful, standby *Standby, events *StandbyEvents) *Web {
+	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "web")), standbyProps(cfg, "Web of the standby region: internal load balancer and the service fleet, reading locally"))
+	stack.AddStackDependency(standby.Stateful.Stack, jsii.String("references the network, cache and buckets"))
+	stack.AddStackDependency(standby.Database.Stack, jsii.String("reads and, after a failover, writes the region's database"))
+	stack.AddStackDependency(events.Stack, jsii.String("publishes to the region's order-event topic"))
+	stack.AddStackDependency(primary.Stack, jsii.String("reads the ARNs of the secrets' replicas from its outputs (Fn::GetStackOutput)"))
+	replica := func(id, output string) awssecretsmanager.ISecret {
+		return awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String(id), fromStack(primary.Stack, cfg.Region, output))
+	}
+	return buildWeb(stack, cfg, sourceDir, site{
+		Regional:     standby.Stateful.Regional,
+		db:           standby.Database.Database,
+		serviceLogin: replica("ServiceLogin", database.LoginID(schema.ServiceRole)+standbyOutputSuffix),
+		origin:       replica("OriginSecret", "OriginSecret"+standbyOutputSuffix),
+		topic:        events.Messaging.Topic,
+	}, cfg.Secondary.MinCapacity)
+}
+
+// NewStandbyAPI creates the standby's HTTP API in front of its fleet.
+func NewStandbyAPI(scope constructs.Construct, cfg config.Config, standby *StandbyStateful, web *Web) *API {
+	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "api")), standbyProps(cfg, "API of the standby region: HTTP API with a VPC link to its internal load balancer"))
+	stack.AddStackDependency(standby.Stack, jsii.String("references the network"))
+	stack.AddStackDependency(web.Stack, jsii.String("references the load balancer and its listener"))
+	return buildAPI(stack, cfg, standby.Regional, web)
 }

@@ -100,10 +100,14 @@ func (s *Stateful) outputStandbySecrets(region string) {
 		parts := awscdk.Fn_Split(jsii.String(":"), secrets[name].SecretArn(), jsii.Number(arnParts))
 		at := func(i int) *string { return awscdk.Fn_Select(jsii.Number(i), parts) }
 		arn := awscdk.Fn_Join(jsii.String(":"), &[]*string{at(0), at(1), at(2), jsii.String(region), at(4), at(5), at(6)})
-		output(s.Stack, name+"InStandby", arn, "The ARN of this secret's replica in "+region+" (read by the failover stack)")
-		s.StandbySecretOutputs = append(s.StandbySecretOutputs, name+"InStandby")
+		output(s.Stack, name+standbyOutputSuffix, arn, "The ARN of this secret's replica in "+region+" (read by the standby's stacks)")
+		s.StandbySecretOutputs = append(s.StandbySecretOutputs, name+standbyOutputSuffix)
 	}
 }
+
+// standbyOutputSuffix ends the name of the output of a secret's ARN in the
+// standby region: "OriginSecretInStandby".
+const standbyOutputSuffix = "InStandby"
 
 // arnParts is how many colon-separated parts a secret's ARN has:
 // arn:partition:secretsmanager:region:account:secret:name-suffix.
