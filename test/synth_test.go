@@ -124,13 +124,16 @@ func devOptions(t *testing.T) *synthesis {
 	})
 }
 
-// prodOptions is prod with on-call subscribers and a reader of the customer data.
+// prodOptions is prod with on-call subscribers and a reader of the customer data,
+// in one region: what its tests read is the primary region's, and prod's
+// standby stacks (the other variants check them) would double its synth.
 func prodOptions(t *testing.T) *synthesis {
 	t.Helper()
 	return synthesizeVariant(t, "prod-options", "prod", func(c *config.Config) {
 		c.Ops.AlarmEmails = []string{"oncall@example.com", "cto@example.com"}
 		c.Ops.AlarmHTTPSEndpoints = []string{"https://events.example.com/integration/sns/abc"}
 		c.Storage.DataReaderRoleArns = []string{testDataReader}
+		c.Secondary = config.Secondary{}
 	})
 }
 
