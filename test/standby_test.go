@@ -430,3 +430,63 @@ func TestStandbyFleetServesReadsLocally(t *testing.T) {
 		only(t, s, *sb.API.StackName(), "AWS::ApiGatewayV2::VpcLink")
 	})
 }
+
+// TestStandbyConsumersWaitForTheFailover: in the standby, each consumer of the
+// contract has its function and event source; those that write to the database,
+// which is a read-only replica until a failover, are created disabled, their
+// queues keeping what arrives, and the failover's Go step is given exactly those
+// mappings to enable, with the grant to do it.
+func TestStandbyConsumersWaitForTheFailover(t *testing.T) {
+	forEachStandbyVariant(t, func(t *testing.T, s *synthesis) {
+		events, failover := *s.stacks.Standby.Events.StackName(), *s.stacks.Standby.Failover.StackName()
+		mappings := s.resources(events, "AWS::Lambda::EventSourceMapping")
+		if len(mappings) != len(orderevents.Consumers) {
+			t.Fatalf("%d event source mappings in the standby, want one per consumer (%d)", len(mappings), len(orderevents.Consumers))
+		}
+		var disabled []string
+		for _, c := range orderevents.Consumers {
+			for id, m := range mappings {
+				if !strings.HasPrefix(id, consumerPrefix(c.Name)) {
+					continue
+				}
+				enabled := props(m)["Enabled"] != false
+				if writes := c.DatabaseRole != ""; enabled == writes {
+					t.Errorf("standby consumer %s enabled %v, want %v: only consumers that write to the database wait for the failover", c.Name, enabled, !writes)
+				}
+				if !enabled {
+					disabled = append(disabled, id)
+				}
+			}
+		}
+		var env map[string]any
+		for _, fn := range s.resources(failover, "AWS::Lambda::Function") {
+			if vars := mapOf(mapOf(props(fn)["Environment"])["Variables"]); vars["FAILOVER_EVENT_SOURCE_MAPPINGS"] != nil {
+				env = vars
+			}
+		}
+		refs := findKey(env["FAILOVER_EVENT_SOURCE_MAPPINGS"], "Fn::GetStackOutput")
+		if len(refs) != len(disabled) {
+			t.Errorf("the failover step enables %d mappings, want the %d disabled ones %v", len(refs), len(disabled), disabled)
+		}
+		for _, ref := range refs {
+			r := mapOf(ref)
+			if r["StackName"] != events || !slices.ContainsFunc(disabled, func(id string) bool { return strings.Contains(fmt.Sprint(r["OutputName"]), id) }) {
+				t.Errorf("the failover step enables %v, want one of the standby's disabled mappings %v", r, disabled)
+			}
+		}
+		granted := false
+		for _, pol := range s.resources(failover, "AWS::IAM::Policy") {
+			for _, st := range asList(mapOf(props(pol)["PolicyDocument"])["Statement"]) {
+				if slices.Contains(asStrings(st["Action"]), "lambda:UpdateEventSourceMapping") {
+					granted = len(asList(st["Resource"])) == len(disabled) || len(disabled) == 1
+				}
+			}
+		}
+		if !granted {
+			t.Error("the failover step may not update the disabled mappings (lambda:UpdateEventSourceMapping on each)")
+		}
+	})
+}
+
+// consumerPrefix starts the logical IDs of a consumer's resources: "InventoryConsumer".
+func consumerPrefix(name string) string { return strings.ToUpper(name[:1]) + name[1:] + "Consumer" }

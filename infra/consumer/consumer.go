@@ -43,18 +43,29 @@ type Props struct {
 	// SendsEmailAs, when set, lets the function send email through SES as that
 	// verified identity.
 	SendsEmailAs string
+	// Disabled creates the event source turned off: the queue keeps its messages
+	// until the mapping is enabled (a standby region's consumers that write to its
+	// database, which a failover enables once the database is promoted).
+	Disabled bool
 }
 
-// New creates the consumer and returns its function. id is the function's
-// construct ID (InventoryConsumer).
-func New(scope constructs.Construct, id string, props Props) *gofunction.Function {
+// New creates the consumer and returns its function and its event source (whose
+// mapping a failover enables, when disabled). id is the function's construct ID
+// (InventoryConsumer).
+func New(scope constructs.Construct, id string, props Props) (*gofunction.Function, awslambdaeventsources.SqsEventSource) {
 	fn := gofunction.New(scope, id, props.Function)
-	fn.Function.AddEventSource(awslambdaeventsources.NewSqsEventSource(props.Queue, &awslambdaeventsources.SqsEventSourceProps{
+	var enabled *bool // left out, as an enabled source is written, unless disabled
+	if props.Disabled {
+		enabled = jsii.Bool(false)
+	}
+	source := awslambdaeventsources.NewSqsEventSource(props.Queue, &awslambdaeventsources.SqsEventSourceProps{
 		BatchSize:               jsii.Number(BatchSize),
 		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(BatchWindowSeconds)),
 		ReportBatchItemFailures: jsii.Bool(true),
 		MaxConcurrency:          jsii.Number(props.MaxConcurrency),
-	}))
+		Enabled:                 enabled,
+	})
+	fn.Function.AddEventSource(source)
 	if props.After != nil {
 		fn.Function.Node().AddDependency(props.After)
 	}
@@ -73,5 +84,5 @@ func New(scope constructs.Construct, id string, props Props) *gofunction.Functio
 	if props.Writes != nil {
 		grant.PutUnder(fn.Function, *props.Writes)
 	}
-	return fn
+	return fn, source
 }

@@ -37,6 +37,9 @@ type Props struct {
 	Secrets []*string
 	// SecretsKey encrypts those replicas here.
 	SecretsKey awskms.IKey
+	// EventSourceMappings are the IDs of this region's disabled event source
+	// mappings (the consumers that write to the database), which the step enables.
+	EventSourceMappings []*string
 	// MaxLagSeconds is the most replica lag a failover may lose (the plan's RPO
 	// bound); more, or an unknown lag, stops the failover.
 	MaxLagSeconds int
@@ -89,7 +92,7 @@ func New(scope constructs.Construct, id string, props Props) *Failover {
 		Environment: map[string]string{
 			envnames.FailoverReplicaID:           *props.Replica.InstanceIdentifier(),
 			envnames.FailoverSecrets:             *jsonList(props.Secrets),
-			envnames.FailoverEventSourceMappings: "[]",
+			envnames.FailoverEventSourceMappings: *jsonList(props.EventSourceMappings),
 			envnames.FailoverMaxLagSeconds:       strconv.Itoa(props.MaxLagSeconds),
 			envnames.FailoverOverrideParameter:   props.OverrideParameter,
 		},
@@ -128,6 +131,16 @@ func (f *Failover) grant(props Props) {
 	add([]string{"ssm:GetParameter"}, stack.FormatArn(&awscdk.ArnComponents{
 		Service: jsii.String("ssm"), Resource: jsii.String("parameter"), ResourceName: jsii.String(props.OverrideParameter[1:]),
 	}))
+	if len(props.EventSourceMappings) > 0 {
+		var mappings []*string
+		for _, id := range props.EventSourceMappings {
+			mappings = append(mappings, stack.FormatArn(&awscdk.ArnComponents{
+				Service: jsii.String("lambda"), Resource: jsii.String("event-source-mapping"), ResourceName: id,
+				ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+			}))
+		}
+		add([]string{"lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"}, mappings...)
+	}
 	add([]string{"cloudwatch:GetMetricData"}, jsii.String("*"))
 	checks.Suppress(f.Step.Function, "AwsSolutions-IAM5",
 		"cloudwatch:GetMetricData supports no resource-level permissions (IAM takes only Resource *); the step reads the replica's ReplicaLag with it and nothing else.",
@@ -198,6 +211,9 @@ func (f *Failover) addPlan(props Props) {
 
 // jsonList is the JSON array of the given strings, which may be tokens.
 func jsonList(values []*string) *string {
+	if len(values) == 0 {
+		return jsii.String("[]")
+	}
 	parts := []*string{jsii.String(`["`)}
 	for i, v := range values {
 		if i > 0 {

@@ -46,7 +46,8 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	// in the key policy instead of this stack's roles, which would make a cycle.
 	stack.AddStackDependency(stateful.Stack, jsii.String("references the network, database and buckets"))
 	e := &Events{Stack: stack, Consumers: map[string]*gofunction.Function{}}
-	w := eventsWiring{cfg: cfg, sourceDir: sourceDir, stateful: stateful, stack: stack}
+	w := eventsWiring{cfg: cfg, sourceDir: sourceDir, stack: stack,
+		Regional: stateful.Regional, db: stateful.Database, logins: stateful.Database.Logins}
 	e.Migration, e.Schema = w.schema()
 	e.Messaging = messaging.New(stack, "Messaging", messaging.Props{
 		Subscribers:               subscribers(cfg),
@@ -56,7 +57,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		RemovalPolicy:             removal.Policy(cfg.RemovalPolicy),
 	})
 	for _, c := range orderevents.Consumers {
-		e.Consumers[c.Name] = consumer.New(stack, consumerID(c.Name), w.consumer(c, e.Messaging.Queues[c.Name], e.Schema))
+		e.Consumers[c.Name], _ = consumer.New(stack, consumerID(c.Name), w.consumer(c, e.Messaging.Queues[c.Name], e.Schema))
 	}
 	// An entry of consumerExtras for a consumer renamed or removed from the
 	// contract would be skipped without a word: it stops synth instead.
@@ -76,12 +77,15 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 }
 
 // eventsWiring reads what the events stack's constructs need from the stage's
-// configuration and the stateful stack.
+// configuration and its region's stateful pieces: the primary's, or the
+// standby's (its replica, and the replicas of the logins' secrets).
 type eventsWiring struct {
 	cfg       config.Config
 	sourceDir string
-	stateful  *Stateful
 	stack     awscdk.Stack
+	Regional
+	db     *database.Database
+	logins map[string]awssecretsmanager.ISecret // by database role
 }
 
 // function is a Go function of lambdas/ with the stage's settings, in the
@@ -90,26 +94,25 @@ func (w eventsWiring) function(pkg, description string, env map[string]string, i
 	p := gofunction.Props{
 		SourceDir: w.sourceDir, Package: pkg, Description: description, Environment: env,
 		Timeout: w.cfg.Messaging.ConsumerTimeoutSeconds, LogRetentionDays: w.cfg.Messaging.LogRetentionDays,
-		RemovalPolicy: removal.Policy(w.cfg.RemovalPolicy), LogsKey: w.stateful.LogsKey,
+		RemovalPolicy: removal.Policy(w.cfg.RemovalPolicy), LogsKey: w.LogsKey,
 		Tracing: w.cfg.Ops.Tracing, MetricsNamespace: w.cfg.Prefix,
 	}
 	if inVPC {
-		p.Vpc, p.Subnets = w.stateful.Network.Vpc, w.stateful.Network.App
+		p.Vpc, p.Subnets = w.Network.Vpc, w.Network.App
 	}
 	return p
 }
 
 // login is what a function needs to log in as one of the database's secrets.
 func (w eventsWiring) login(secret awssecretsmanager.ISecret) grant.Database {
-	db := w.stateful.Database
-	return grant.Database{Login: secret, SecretsKey: w.stateful.SecretsKey, Reach: db.Connections(), Port: database.Port}
+	return grant.Database{Login: secret, SecretsKey: w.SecretsKey, Reach: w.db.Connections(), Port: database.Port}
 }
 
 // schema is the migration function and the custom resource that runs it: the
 // migrations, and each component's user made from its secret, whenever either
 // changes. The consumers wait for it, so no code runs against an older schema.
 func (w eventsWiring) schema() (*gofunction.Function, awscdk.CustomResource) {
-	db := w.stateful.Database
+	db := w.db
 	loginARNs := map[string]string{}
 	for role, secret := range db.Logins {
 		loginARNs[role] = *secret.SecretArn()
@@ -126,7 +129,7 @@ func (w eventsWiring) schema() (*gofunction.Function, awscdk.CustomResource) {
 	// its password.
 	grant.ReachDatabase(migration.Function, w.login(db.Secret))
 	for _, role := range schema.Roles {
-		grant.ReadSecret(migration.Function, db.Logins[role], w.stateful.SecretsKey)
+		grant.ReadSecret(migration.Function, db.Logins[role], w.SecretsKey)
 	}
 	return migration, awscdk.NewCustomResource(w.stack, jsii.String("Schema"), &awscdk.CustomResourceProps{
 		ServiceToken: migration.Function.FunctionArn(),
@@ -157,7 +160,7 @@ func subscribers(cfg config.Config) []messaging.Subscriber {
 // function from lambdas/<name>, its database login if it has a role, and what
 // consumerExtras add.
 func (w eventsWiring) consumer(c orderevents.Consumer, queue awssqs.IQueue, after constructs.IDependable) consumer.Props {
-	db := w.stateful.Database
+	db := w.db
 	props := consumer.Props{
 		Function:       w.function("./lambdas/"+c.Name, c.Description, map[string]string{}, c.DatabaseRole != ""),
 		Queue:          queue,
@@ -165,7 +168,7 @@ func (w eventsWiring) consumer(c orderevents.Consumer, queue awssqs.IQueue, afte
 		After:          after,
 	}
 	if c.DatabaseRole != "" {
-		login := db.Logins[c.DatabaseRole]
+		login := w.logins[c.DatabaseRole]
 		props.Function.Environment[envnames.DBSecretARN] = *login.SecretArn()
 		props.Function.Environment[envnames.DBWriterHost] = *db.WriterEndpoint
 		access := w.login(login)
@@ -182,7 +185,7 @@ func (w eventsWiring) consumer(c orderevents.Consumer, queue awssqs.IQueue, afte
 // entry needs none.
 var consumerExtras = map[string]func(eventsWiring, *consumer.Props){
 	"analytics": func(w eventsWiring, p *consumer.Props) {
-		events := w.stateful.Storage.Events
+		events := w.Storage.Events
 		p.Function.Environment[envnames.EventsBucket] = *events.BucketName()
 		p.Writes = &grant.BucketPrefix{Bucket: events, Prefix: "events/"}
 		// The data key admits the archive's writer by its role's name.
@@ -201,8 +204,8 @@ var consumerExtras = map[string]func(eventsWiring, *consumer.Props){
 // report is the daily report: its function reads a replica and writes under
 // reports/ of the reports bucket, whose key admits it by its role's name.
 func (w eventsWiring) report(key awskms.IKey) report.Props {
-	db, reports := w.stateful.Database, w.stateful.Storage.Reports
-	login := db.Logins[schema.ReportRole]
+	db, reports := w.db, w.Storage.Reports
+	login := w.logins[schema.ReportRole]
 	fn := w.function("./lambdas/dailyreport", "Reports the sales of the day before from a read replica",
 		map[string]string{envnames.DBSecretARN: *login.SecretArn(), envnames.DBReaderHost: db.ReaderName, envnames.ReportsBucket: *reports.BucketName()}, true)
 	fn.RoleName = dataWriterRole(w.stack, w.cfg, "dailyreport")

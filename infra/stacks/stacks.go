@@ -48,7 +48,7 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 	s.Stateful = NewStateful(scope, cfg.Prefix+"-stateful", cfg, standby)
 	if standby != nil {
 		s.Standby = &Standby{Stateful: standby, Database: NewStandbyDatabase(scope, cfg, s.Stateful, standby)}
-		s.Standby.Events = NewStandbyEvents(scope, cfg, standby)
+		s.Standby.Events = NewStandbyEvents(scope, cfg, sourceDir, s.Stateful, s.Standby)
 		s.Standby.Web = NewStandbyWeb(scope, cfg, sourceDir, s.Stateful, s.Standby, s.Standby.Events)
 		s.Standby.API = NewStandbyAPI(scope, cfg, standby, s.Standby.Web)
 		s.Standby.Failover = NewStandbyFailover(scope, cfg, sourceDir, s.Stateful, s.Standby)

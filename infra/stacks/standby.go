@@ -12,8 +12,10 @@ import (
 
 	"github.com/example/scalable-web/infra/alarms"
 	"github.com/example/scalable-web/infra/config"
+	"github.com/example/scalable-web/infra/consumer"
 	"github.com/example/scalable-web/infra/database"
 	"github.com/example/scalable-web/infra/failover"
+	"github.com/example/scalable-web/infra/gofunction"
 	"github.com/example/scalable-web/infra/messaging"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/storage"
@@ -161,6 +163,7 @@ func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir
 	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "failover")), standbyProps(cfg, "The failover into this region: the ARC Region switch plan and its Go step"))
 	stack.AddStackDependency(primary.Stack, jsii.String("reads the ARNs of the secrets' replicas from its outputs (Fn::GetStackOutput)"))
 	stack.AddStackDependency(standby.Database.Stack, jsii.String("promotes its replica"))
+	stack.AddStackDependency(standby.Events.Stack, jsii.String("enables its disabled consumers"))
 	var secrets []*string
 	for _, name := range primary.StandbySecretOutputs {
 		secrets = append(secrets, fromStack(primary.Stack, cfg.Region, name))
@@ -171,6 +174,7 @@ func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir
 		PrimaryRegion:                cfg.Region,
 		Replica:                      standby.Database.Database.Replicas[0],
 		Secrets:                      secrets,
+		EventSourceMappings:          standby.Events.Disabled,
 		SecretsKey:                   standby.Stateful.SecretsKey,
 		MaxLagSeconds:                cfg.Secondary.FailoverMaxLagSeconds,
 		OverrideParameter:            "/" + cfg.Prefix + "/failover/accept-data-loss",
@@ -187,26 +191,53 @@ func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir
 
 // StandbyEvents is the order-event fan-out of the secondary region: its own
 // topic, the one its fleet's outbox relay publishes to once a failover promotes
-// the region's database, and a queue (with its dead-letter queues) per consumer
-// of the contract, which holds the events for the region's consumers.
+// the region's database, a queue (with its dead-letter queues) per consumer of
+// the contract, and the consumers. Those that write to the database are created
+// disabled (their queues keep what arrives) until the failover enables them.
 type StandbyEvents struct {
 	awscdk.Stack
 	Messaging *messaging.Messaging
+	Consumers map[string]*gofunction.Function
+	// Disabled are the IDs of the event source mappings the failover enables.
+	Disabled []*string
 }
 
-// NewStandbyEvents creates the standby's fan-out.
-func NewStandbyEvents(scope constructs.Construct, cfg config.Config, standby *StandbyStateful) *StandbyEvents {
-	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "events")), standbyProps(cfg, "Order-event fan-out of the standby region"))
-	stack.AddStackDependency(standby.Stack, jsii.String("notifies its ops topic"))
-	m := messaging.New(stack, "Messaging", messaging.Props{
+// NewStandbyEvents creates the standby's fan-out and consumers. They log in with
+// the replicas, in this region, of the primary's login secrets.
+func NewStandbyEvents(scope constructs.Construct, cfg config.Config, sourceDir string, primary *Stateful, standby *Standby) *StandbyEvents {
+	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "events")), standbyProps(cfg, "Order-event fan-out and consumers of the standby region"))
+	stack.AddStackDependency(standby.Stateful.Stack, jsii.String("references the network, buckets and keys"))
+	stack.AddStackDependency(standby.Database.Stack, jsii.String("the consumers reach the region's database"))
+	stack.AddStackDependency(primary.Stack, jsii.String("reads the ARNs of the logins' replicas from its outputs (Fn::GetStackOutput)"))
+	e := &StandbyEvents{Stack: stack, Consumers: map[string]*gofunction.Function{}}
+	e.Messaging = messaging.New(stack, "Messaging", messaging.Props{
 		Subscribers:               subscribers(cfg),
 		FilterAttribute:           orderevents.TypeAttribute,
 		MaxReceiveCount:           cfg.Messaging.MaxReceiveCount,
 		OldestMessageAlarmSeconds: cfg.Messaging.OldestMessageAlarmSeconds,
 		RemovalPolicy:             removal.Policy(cfg.RemovalPolicy),
 	})
-	alarms.Notify(standby.AlarmTopic.Topic, m.Alarms...)
-	return &StandbyEvents{Stack: stack, Messaging: m}
+	logins := map[string]awssecretsmanager.ISecret{}
+	for _, c := range orderevents.Consumers {
+		if role := c.DatabaseRole; role != "" {
+			logins[role] = awssecretsmanager.Secret_FromSecretCompleteArn(stack, jsii.String(database.LoginID(role)),
+				fromStack(primary.Stack, cfg.Region, database.LoginID(role)+standbyOutputSuffix))
+		}
+	}
+	w := eventsWiring{cfg: cfg, sourceDir: sourceDir, stack: stack,
+		Regional: standby.Stateful.Regional, db: standby.Database.Database, logins: logins}
+	for _, c := range orderevents.Consumers {
+		props := w.consumer(c, e.Messaging.Queues[c.Name], nil)
+		props.Disabled = c.DatabaseRole != ""
+		fn, source := consumer.New(stack, consumerID(c.Name), props)
+		e.Consumers[c.Name] = fn
+		if props.Disabled {
+			e.Disabled = append(e.Disabled, source.EventSourceMappingId())
+		}
+		alarms.Notify(standby.Stateful.AlarmTopic.Topic, fn.Alarms...)
+	}
+	alarms.Notify(standby.Stateful.AlarmTopic.Topic, e.Messaging.Alarms...)
+	return e
 }
 
 // NewStandbyWeb creates the standby's fleet, Secondary.MinCapacity instances
