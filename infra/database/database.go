@@ -396,8 +396,13 @@ func (d *Database) suppress(props Props) {
 				"This stage is meant to be torn down with make destroy; Config.Validate requires deletion protection in production stages.")
 		}
 	}
-	// The CDK sets the retention of the log groups RDS creates itself with a
-	// stack-wide function; their names are known only once RDS has made them.
+	d.suppressLogRetention()
+}
+
+// suppressLogRetention records why the CDK's stack-wide LogRetention function,
+// which sets the retention of the log groups RDS creates itself (their names are
+// known only once RDS has made them), has the grants it has.
+func (d *Database) suppressLogRetention() {
 	if fn := awscdk.Stack_Of(d.Construct).Node().TryFindChild(jsii.String(logRetentionFunction)); fn != nil {
 		checks.Suppress(fn, "AwsSolutions-IAM4",
 			"The CDK's LogRetention function logs through AWSLambdaBasicExecutionRole (CreateLogGroup/CreateLogStream/PutLogEvents), the policy AWS documents for a Lambda's own logs.",
@@ -534,12 +539,5 @@ func (d *Database) suppressCrossRegion(props Props, r awsrds.DatabaseInstanceRea
 		checks.Suppress(r, "AwsSolutions-RDS10",
 			"This stage is meant to be torn down with make destroy; Config.Validate requires deletion protection in production stages.")
 	}
-	if fn := awscdk.Stack_Of(d.Construct).Node().TryFindChild(jsii.String(logRetentionFunction)); fn != nil {
-		checks.Suppress(fn, "AwsSolutions-IAM4",
-			"The CDK's LogRetention function logs through AWSLambdaBasicExecutionRole (CreateLogGroup/CreateLogStream/PutLogEvents), the policy AWS documents for a Lambda's own logs.",
-			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
-		checks.Suppress(fn, "AwsSolutions-IAM5",
-			"The CDK's LogRetention function sets retention on the /aws/rds/instance/<id>/* log groups, which RDS creates with names known only after deploy; it can do nothing but logs:PutRetentionPolicy/DeleteRetentionPolicy.",
-			"Resource::*")
-	}
+	d.suppressLogRetention()
 }
