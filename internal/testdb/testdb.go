@@ -104,14 +104,26 @@ func NewIn(t testing.TB, set string) *DB {
 }
 
 // WaitForReplica waits until the replica has replayed everything the primary has
-// written so far. It compares with the insert position, not the write position: with
-// synchronous_commit off, a commit can return before its record is written.
+// written so far. The local primary runs with synchronous_commit off, so the end of
+// its WAL can sit unflushed in a partial page (a commit's record, or a prune record
+// a read wrote), and the walsender sends only flushed WAL: one transaction that
+// writes a record and commits synchronously flushes everything before it, and the
+// wait is for the position flushed then.
 func (db *DB) WaitForReplica(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var lsn string
-	if err := db.Primary.QueryRow(ctx, "SELECT pg_current_wal_insert_lsn()::text").Scan(&lsn); err != nil {
+	err := pgx.BeginFunc(ctx, db.Primary, func(tx pgx.Tx) error {
+		// A commit flushes only if its transaction wrote WAL: a logical message is
+		// the smallest record that touches no table.
+		_, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(true, 'testdb', 'flush')")
+		return err
+	})
+	if err == nil {
+		err = db.Primary.QueryRow(ctx, "SELECT pg_current_wal_flush_lsn()::text").Scan(&lsn)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	for {
