@@ -4,10 +4,14 @@
 // cross-stack references as they deploy (Fn::GetStackOutput), which the synth-time
 // validation cannot see. Prints every error and warning, each line starting with
 // DIR/TEMPLATE, and one summary line per assembly; exits 1 if any is an error.
+// Each template is validated for its stack's region and account, as aws-cdk-lib's
+// validation does (from the assembly's manifest.json), and a FATAL or ERROR finding
+// fails it, as in synth with "@aws-cdk/core:validateAgainstDefaultRules"; unlike
+// synth, no rule is skipped.
 // Starting the engine is what takes the time (about 3 s), so one run takes many
 // folders: as arguments, or with --stdin one per line as they are written, each
 // validated as soon as it arrives (the infrastructure tests stream theirs).
-import { readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { RegoEngine, TemplateFile } from "@aws/cloudformation-validate";
@@ -21,6 +25,24 @@ if (args.length === 0) {
 const engine = new RegoEngine();
 let errors = 0;
 
+// environments maps each template of an assembly to its stack's region and account,
+// where the manifest names them (aws://ACCOUNT/REGION; unknown-* when unresolved).
+function environments(dir) {
+  const manifest = join(dir, "manifest.json");
+  const envs = new Map();
+  if (!existsSync(manifest)) return envs;
+  for (const artifact of Object.values(JSON.parse(readFileSync(manifest, "utf8")).artifacts ?? {})) {
+    const file = artifact.properties?.templateFile;
+    const [, account, region] = /^aws:\/\/([^/]*)\/(.*)$/.exec(artifact.environment ?? "") ?? [];
+    if (!file) continue;
+    const pseudo = {};
+    if (account && !account.startsWith("unknown-")) pseudo.accountId = account;
+    if (region && !region.startsWith("unknown-")) pseudo.region = region;
+    envs.set(file, pseudo);
+  }
+  return envs;
+}
+
 // validate prints one assembly's findings and its summary line, and returns whether
 // the folder held any template.
 function validate(dir) {
@@ -29,13 +51,16 @@ function validate(dir) {
     console.error(`no *.template.json in ${dir}: synthesize first`);
     return false;
   }
+  const envs = environments(dir);
   let found = 0;
   for (const name of templates) {
-    const report = engine.validateStandard(new TemplateFile(join(dir, name)));
+    const report = engine.validateStandard(new TemplateFile(join(dir, name)), {
+      pseudoParameterOverrides: envs.get(name) ?? {},
+    });
     for (const d of report.diagnostics) {
       const severity = String(d.severity).toUpperCase();
       if (severity === "INFO") continue; // create-only properties, untagged helper resources
-      if (severity === "ERROR") found++;
+      if (severity === "ERROR" || severity === "FATAL") found++;
       console.log(`${join(dir, name)}: [${d.severity}] ${d.ruleId} ${d.resource ?? d.logicalId ?? ""} ${d.path ?? ""}: ${d.message}`);
     }
   }

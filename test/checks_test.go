@@ -114,7 +114,7 @@ func TestFinalTemplatesValidate(t *testing.T) {
 	for dir, name := range dirs {
 		var found []string
 		for _, line := range strings.Split(out, "\n") {
-			if strings.HasPrefix(line, dir+"/") && strings.Contains(line, "[ERROR]") {
+			if strings.HasPrefix(line, dir+"/") && (strings.Contains(line, "[ERROR]") || strings.Contains(line, "[FATAL]")) {
 				found = append(found, line)
 			}
 		}
