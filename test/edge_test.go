@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/edge"
+	"github.com/example/scalable-web/infra/routing"
 	"github.com/example/scalable-web/infra/stacks"
 	"github.com/example/scalable-web/internal/shopapi"
 )
@@ -173,18 +175,45 @@ func distribution(t *testing.T, s *synthesis) map[string]any {
 	return only(t, s, cdnStack(s), "AWS::CloudFront::Distribution")["DistributionConfig"].(map[string]any)
 }
 
-// origin returns the origin a behaviour targets.
+// origin returns the origin a behaviour targets: with an origin group, its
+// primary member (origins returns them all).
 func origin(t *testing.T, dist, behaviour map[string]any) map[string]any {
 	t.Helper()
-	for _, o := range asList(dist["Origins"]) {
-		if o["Id"] == behaviour["TargetOriginId"] {
-			return o
-		}
-	}
-	t.Fatalf("no origin %v", behaviour["TargetOriginId"])
-	return nil
+	return origins(t, dist, behaviour)[0]
 }
 
+// origins returns the origins a behaviour may reach, in the order CloudFront
+// tries them: one, or an origin group's members.
+func origins(t *testing.T, dist, behaviour map[string]any) []map[string]any {
+	t.Helper()
+	ids := []any{behaviour["TargetOriginId"]}
+	for _, g := range asList(mapOf(dist["OriginGroups"])["Items"]) {
+		if g["Id"] == behaviour["TargetOriginId"] {
+			ids = nil
+			for _, m := range asList(mapOf(g["Members"])["Items"]) {
+				ids = append(ids, m["OriginId"])
+			}
+		}
+	}
+	var out []map[string]any
+	for _, id := range ids {
+		for _, o := range asList(dist["Origins"]) {
+			if o["Id"] == id {
+				out = append(out, o)
+			}
+		}
+	}
+	if len(out) != len(ids) {
+		t.Fatalf("behaviour %v: origins %v, found %d of them", behaviour["PathPattern"], ids, len(out))
+	}
+	return out
+}
+
+// TestDistributionSendsDynamicPathsToTheAPIUncached: every path but the static
+// files goes to the API, uncached, over HTTPS. In one region, to its API. With a
+// standby region the default behaviour takes only reads: with a domain to the
+// latency-routed name, without one to the primary's API and then the standby's
+// (an origin group); TestWritesGoToTheRegionThatTakesThem checks the writes.
 func TestDistributionSendsDynamicPathsToTheAPIUncached(t *testing.T) {
 	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
 		dist := distribution(t, s)
@@ -192,27 +221,118 @@ func TestDistributionSendsDynamicPathsToTheAPIUncached(t *testing.T) {
 		if def["CachePolicyId"] != cachingDisabled || def["OriginRequestPolicyId"] != allViewerExceptHostHeader {
 			t.Errorf("default behaviour: cache policy %v, origin request policy %v; want CachingDisabled and AllViewerExceptHostHeader", def["CachePolicyId"], def["OriginRequestPolicyId"])
 		}
-		if def["ViewerProtocolPolicy"] != "redirect-to-https" || len(asStrings(def["AllowedMethods"])) != 7 {
-			t.Errorf("default behaviour: viewer protocol %v, methods %v; want redirect-to-https and all seven", def["ViewerProtocolPolicy"], def["AllowedMethods"])
+		methods := 7
+		if s.cfg.Secondary.Enabled() {
+			methods = 3 // GET, HEAD, OPTIONS: what CloudFront may send to either region
 		}
-		api := origin(t, dist, def)
-		custom, _ := api["CustomOriginConfig"].(map[string]any)
-		if custom["OriginProtocolPolicy"] != "https-only" || fmt.Sprint(custom["OriginSSLProtocols"]) != "[TLSv1.2]" {
-			t.Errorf("API origin %v, want HTTPS only with TLSv1.2", custom)
+		if def["ViewerProtocolPolicy"] != "redirect-to-https" || len(asStrings(def["AllowedMethods"])) != methods {
+			t.Errorf("default behaviour: viewer protocol %v, methods %v; want redirect-to-https and %d methods", def["ViewerProtocolPolicy"], def["AllowedMethods"], methods)
 		}
-		domain := fmt.Sprint(api["DomainName"])
-		if !strings.Contains(domain, ".execute-api.") || !strings.Contains(domain, *s.stacks.API.StackName()) {
-			t.Errorf("API origin domain %s, want the HTTP API's execute-api host read from the API stack", domain)
+		var domains []string
+		for _, api := range origins(t, dist, def) {
+			custom, _ := api["CustomOriginConfig"].(map[string]any)
+			if custom["OriginProtocolPolicy"] != "https-only" || fmt.Sprint(custom["OriginSSLProtocols"]) != "[TLSv1.2]" {
+				t.Errorf("API origin %v, want HTTPS only with TLSv1.2", custom)
+			}
+			domains = append(domains, fmt.Sprint(api["DomainName"]))
+		}
+		primaryAPI := func(d string) bool {
+			return strings.Contains(d, ".execute-api.") && strings.Contains(d, *s.stacks.API.StackName())
+		}
+		switch {
+		case !s.cfg.Secondary.Enabled():
+			if len(domains) != 1 || !primaryAPI(domains[0]) {
+				t.Errorf("API origins %v, want the HTTP API's execute-api host read from the API stack", domains)
+			}
+		case s.cfg.Edge.HasDomain():
+			if fmt.Sprint(domains) != "["+routing.ReadName(s.cfg.Edge.Domain)+"]" {
+				t.Errorf("API origins %v, want the latency-routed %s", domains, routing.ReadName(s.cfg.Edge.Domain))
+			}
+		default:
+			standby := *s.stacks.Standby.API.StackName()
+			if len(domains) != 2 || !primaryAPI(domains[0]) || !strings.Contains(domains[1], standby) {
+				t.Errorf("API origins %v, want the primary's API, then the standby's (%s)", domains, standby)
+			}
 		}
 	})
+}
+
+// TestWritesGoToTheRegionThatTakesThem: with a standby region, every route that
+// writes, and the order lookup, has a behaviour of its own that takes every
+// method and goes only to the region that takes writes: writer.api.<domain>
+// (failover-routed) with a domain, the primary's API without one. A read that
+// fails over tries the primary twice for 5 s each, then the standby, on 5xx.
+func TestWritesGoToTheRegionThatTakesThem(t *testing.T) {
+	for _, route := range append(slices.Clone(shopapi.Routes), shopapi.Order) {
+		method, path := shopapi.Split(route)
+		if method == "GET" && route != shopapi.Order {
+			continue
+		}
+		if !slices.ContainsFunc(edge.WritePaths, func(p string) bool { return pathMatches(p, path) }) {
+			t.Errorf("route %s: no pattern of edge.WritePaths %v takes it", route, edge.WritePaths)
+		}
+	}
+	forEachStandbyVariant(t, func(t *testing.T, s *synthesis) {
+		dist := distribution(t, s)
+		var seen []string
+		for _, b := range asList(dist["CacheBehaviors"]) {
+			path := fmt.Sprint(b["PathPattern"])
+			if path == edge.StaticPath {
+				continue
+			}
+			seen = append(seen, path)
+			to := origins(t, dist, b)
+			if len(asStrings(b["AllowedMethods"])) != 7 || b["CachePolicyId"] != cachingDisabled || len(to) != 1 {
+				t.Errorf("%s: methods %v, cache policy %v, %d origins; want all seven, CachingDisabled, one origin", path, b["AllowedMethods"], b["CachePolicyId"], len(to))
+				continue
+			}
+			domain := fmt.Sprint(to[0]["DomainName"])
+			if want := routing.WriteName(s.cfg.Edge.Domain); s.cfg.Edge.HasDomain() && domain != want {
+				t.Errorf("%s goes to %s, want the failover-routed %s", path, domain, want)
+			}
+			if !s.cfg.Edge.HasDomain() && !strings.Contains(domain, *s.stacks.API.StackName()) {
+				t.Errorf("%s goes to %s, want the primary region's API", path, domain)
+			}
+		}
+		if !slices.Equal(seen, edge.WritePaths) {
+			t.Errorf("API behaviours %v, want %v in that order", seen, edge.WritePaths)
+		}
+		if s.cfg.Edge.HasDomain() {
+			return
+		}
+		groups := asList(mapOf(dist["OriginGroups"])["Items"])
+		if len(groups) != 1 {
+			t.Fatalf("origin groups %v, want one", groups)
+		}
+		if got := fmt.Sprint(mapOf(mapOf(groups[0]["FailoverCriteria"])["StatusCodes"])["Items"]); got != "[500 502 503 504]" {
+			t.Errorf("failover on %s, want 500 502 503 504", got)
+		}
+		for _, o := range origins(t, dist, dist["DefaultCacheBehavior"].(map[string]any)) {
+			if fmt.Sprint(o["ConnectionAttempts"], o["ConnectionTimeout"]) != "2 5" {
+				t.Errorf("origin %v: %v attempts of %v s, want 2 of 5 s", o["Id"], o["ConnectionAttempts"], o["ConnectionTimeout"])
+			}
+		}
+	})
+}
+
+// pathMatches reports whether a CloudFront path pattern (* matching anything)
+// takes a route's path, whose {parameters} stand for one segment.
+func pathMatches(pattern, path string) bool {
+	path = regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(path, "x")
+	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
+	return regexp.MustCompile(re).MatchString(path)
 }
 
 func TestDistributionServesStaticFilesThroughOriginAccessControl(t *testing.T) {
 	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
 		dist := distribution(t, s)
 		behaviours := asList(dist["CacheBehaviors"])
-		if len(behaviours) != 1 || behaviours[0]["PathPattern"] != edge.StaticPath {
-			t.Fatalf("cache behaviours %v, want only %s", behaviours, edge.StaticPath)
+		want := 1
+		if s.cfg.Secondary.Enabled() {
+			want += len(edge.WritePaths)
+		}
+		if len(behaviours) != want || behaviours[0]["PathPattern"] != edge.StaticPath {
+			t.Fatalf("cache behaviours %v, want %s first, and %d in all", behaviours, edge.StaticPath, want)
 		}
 		static := behaviours[0]
 		if static["CachePolicyId"] != cachingOptimized || fmt.Sprint(static["AllowedMethods"]) != "[GET HEAD]" {
@@ -445,16 +565,20 @@ func asStrings(v any) []string {
 func TestOnlyCloudFrontReachesTheAPI(t *testing.T) {
 	forEachEdgeVariant(t, func(t *testing.T, s *synthesis) {
 		dist := distribution(t, s)
-		api := origin(t, dist, dist["DefaultCacheBehavior"].(map[string]any))
-		headers := asList(api["OriginCustomHeaders"])
-		if len(headers) != 1 || headers[0]["HeaderName"] != shopapi.OriginHeader {
-			t.Fatalf("API origin custom headers %v, want exactly %s", headers, shopapi.OriginHeader)
-		}
-		value, _ := json.Marshal(headers[0]["HeaderValue"])
 		stateful := *s.stacks.Stateful.StackName()
-		for _, want := range []string{"{{resolve:secretsmanager:", stateful, ":SecretString:" + shopapi.OriginSecretKey + "::}}"} {
-			if !strings.Contains(string(value), want) {
-				t.Errorf("origin header value %s lacks %q: want a dynamic reference to the stateful stack's origin secret", value, want)
+		for _, api := range asList(dist["Origins"]) {
+			if api["S3OriginConfig"] != nil {
+				continue
+			}
+			headers := asList(api["OriginCustomHeaders"])
+			if len(headers) != 1 || headers[0]["HeaderName"] != shopapi.OriginHeader {
+				t.Fatalf("API origin %v: custom headers %v, want exactly %s", api["Id"], headers, shopapi.OriginHeader)
+			}
+			value, _ := json.Marshal(headers[0]["HeaderValue"])
+			for _, want := range []string{"{{resolve:secretsmanager:", stateful, ":SecretString:" + shopapi.OriginSecretKey + "::}}"} {
+				if !strings.Contains(string(value), want) {
+					t.Errorf("origin header value %s lacks %q: want a dynamic reference to the stateful stack's origin secret", value, want)
+				}
 			}
 		}
 		for _, o := range asList(dist["Origins"]) {

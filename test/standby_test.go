@@ -12,6 +12,7 @@ import (
 
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
+	"github.com/example/scalable-web/infra/stacks"
 	"github.com/example/scalable-web/internal/orderevents"
 )
 
@@ -345,16 +346,33 @@ func TestFailoverPlan(t *testing.T) {
 				t.Errorf("secret %v, want an InStandby output of %s", r, primary)
 			}
 		}
+		// The old primary's health check, with a domain: drained last, and only it.
+		api, routed := *s.stacks.API.StackName(), s.stacks.API.Routing != nil
+		drain := env["FAILOVER_DRAIN_HEALTH_CHECK"]
+		if routed && !readsOutput(drain, api, stacks.HealthCheckIDOutput, s.cfg.Region) || !routed && drain != "" {
+			t.Errorf("drained health check %v, want the primary API stack's %s output with a domain, none without", drain, stacks.HealthCheckIDOutput)
+		}
+		route53Grants := 0
 		for id, pol := range s.resources(stack, "AWS::IAM::Policy") {
 			for _, st := range asList(mapOf(props(pol)["PolicyDocument"])["Statement"]) {
 				actions := strings.Join(asStrings(st["Action"]), ",")
 				if strings.Contains(actions, "rds:") && !strings.Contains(fmt.Sprint(st["Resource"]), db) {
 					t.Errorf("%s: %s on %v, want the replica only", id, actions, st["Resource"])
 				}
+				if strings.Contains(actions, "route53:") {
+					route53Grants++
+					if actions != "route53:GetHealthCheck,route53:UpdateHealthCheck" || len(findKey(st["Resource"], "Fn::GetStackOutput")) != 1 ||
+						!strings.Contains(fmt.Sprint(st["Resource"]), ":route53:::healthcheck/") || !strings.Contains(fmt.Sprint(st["Resource"]), api) {
+						t.Errorf("%s: %s on %v, want reading and updating the primary's health check only", id, actions, st["Resource"])
+					}
+				}
 				if fmt.Sprint(st["Resource"]) == "*" && actions != "cloudwatch:GetMetricData" {
 					t.Errorf("%s: %s on *, want only cloudwatch:GetMetricData (no resource-level permissions) there", id, actions)
 				}
 			}
+		}
+		if routed != (route53Grants == 1) {
+			t.Errorf("%d Route 53 grants, want one exactly when the stage has a domain (%v)", route53Grants, routed)
 		}
 	})
 }

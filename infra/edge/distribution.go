@@ -34,7 +34,18 @@ type DistributionProps struct {
 	// Comment says which stage the distribution serves, in the CloudFront console.
 	Comment string
 	// APIDomain is the host name of the HTTP API, the origin of every dynamic path.
+	// With a standby region it serves the reads (ReadPaths): the latency-routed
+	// name (routing.ReadName) with a domain, the primary region's API without one.
 	APIDomain string
+	// WriteDomain, set with a standby region, is the origin of WritePaths: the
+	// failover-routed name (routing.WriteName) with a domain, the primary region's
+	// API without one. Empty sends them to APIDomain.
+	WriteDomain string
+	// FallbackAPIDomain, set with a standby region and no domain, is the standby's
+	// API: reads fail over to it when APIDomain answers 5xx or cannot be reached
+	// (an origin group). Writes never do: CloudFront fails over only GET, HEAD and
+	// OPTIONS.
+	FallbackAPIDomain string
 	// OriginHeaderValue is sent to the API in shopapi.OriginHeader on every
 	// request (OriginHeaderValue); it replaces a header of that name a viewer sent.
 	OriginHeaderValue string
@@ -93,39 +104,28 @@ func NewDistribution(scope constructs.Construct, id string, props DistributionPr
 	d := &Distribution{Construct: this}
 	d.addBuckets(props)
 	d.Headers = newSecurityHeaders(this)
-	api := awscloudfrontorigins.NewHttpOrigin(jsii.String(props.APIDomain), &awscloudfrontorigins.HttpOriginProps{
-		ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
-		OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
-		CustomHeaders:      &map[string]*string{shopapi.OriginHeader: jsii.String(props.OriginHeaderValue)},
-	})
-	distribution := &awscloudfront.DistributionProps{
-		Comment: jsii.String(props.Comment),
-		DefaultBehavior: &awscloudfront.BehaviorOptions{
-			Origin:                api,
+	behaviors := map[string]*awscloudfront.BehaviorOptions{
+		StaticPath: {
+			Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(d.Static, nil),
 			ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
-			AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_ALL(),
-			CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
-			OriginRequestPolicy:   awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
+			AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_GET_HEAD(),
+			CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
 			ResponseHeadersPolicy: d.Headers,
 			Compress:              jsii.Bool(true),
 		},
-		AdditionalBehaviors: &map[string]*awscloudfront.BehaviorOptions{
-			StaticPath: {
-				Origin:                awscloudfrontorigins.S3BucketOrigin_WithOriginAccessControl(d.Static, nil),
-				ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
-				AllowedMethods:        awscloudfront.AllowedMethods_ALLOW_GET_HEAD(),
-				CachePolicy:           awscloudfront.CachePolicy_CACHING_OPTIMIZED(),
-				ResponseHeadersPolicy: d.Headers,
-				Compress:              jsii.Bool(true),
-			},
-		},
-		HttpVersion:   awscloudfront.HttpVersion_HTTP2_AND_3,
-		EnableIpv6:    jsii.Bool(true),
-		PriceClass:    priceClasses[props.PriceClass],
-		WebAclId:      jsii.String(props.WebACLArn),
-		EnableLogging: jsii.Bool(true),
-		LogBucket:     d.Logs,
-		LogFilePrefix: jsii.String("cloudfront/"),
+	}
+	reads, writes := d.apiBehaviors(props)
+	distribution := &awscloudfront.DistributionProps{
+		Comment:             jsii.String(props.Comment),
+		DefaultBehavior:     reads,
+		AdditionalBehaviors: &behaviors,
+		HttpVersion:         awscloudfront.HttpVersion_HTTP2_AND_3,
+		EnableIpv6:          jsii.Bool(true),
+		PriceClass:          priceClasses[props.PriceClass],
+		WebAclId:            jsii.String(props.WebACLArn),
+		EnableLogging:       jsii.Bool(true),
+		LogBucket:           d.Logs,
+		LogFilePrefix:       jsii.String("cloudfront/"),
 	}
 	if props.Domain != "" {
 		distribution.DomainNames = jsii.Strings(props.Domain)
@@ -133,6 +133,16 @@ func NewDistribution(scope constructs.Construct, id string, props DistributionPr
 		distribution.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
 	}
 	d.Distribution = awscloudfront.NewDistribution(this, jsii.String("Resource"), distribution)
+	if writes != nil {
+		// Added one by one, in order: CloudFront tries the patterns in turn.
+		for _, path := range WritePaths {
+			d.Distribution.AddBehavior(jsii.String(path), writes.Origin, &awscloudfront.AddBehaviorOptions{
+				ViewerProtocolPolicy: writes.ViewerProtocolPolicy, AllowedMethods: writes.AllowedMethods,
+				CachePolicy: writes.CachePolicy, OriginRequestPolicy: writes.OriginRequestPolicy,
+				ResponseHeadersPolicy: writes.ResponseHeadersPolicy, Compress: writes.Compress,
+			})
+		}
+	}
 	d.suppress(props)
 	if props.Domain != "" {
 		target := awsroute53.RecordTarget_FromAlias(awsroute53targets.NewCloudFrontTarget(d.Distribution))
@@ -141,6 +151,74 @@ func NewDistribution(scope constructs.Construct, id string, props DistributionPr
 	}
 	d.deployStaticFiles(props)
 	return d
+}
+
+// WritePaths are the path patterns CloudFront sends to the region that takes
+// writes when the stage has two: every route that writes (shopapi.Routes), and
+// the order lookup, which reads what the customer has just written.
+var WritePaths = []string{"/api/orders*", "/api/admin/*", "/api/pay/*"}
+
+// apiOrigin is an HTTP API as CloudFront's origin: HTTPS only, with the origin
+// secret. Two tries of 5 s each before a read fails over (CloudFront's default is
+// three of 10 s).
+func apiOrigin(domain string, props DistributionProps) awscloudfront.IOrigin {
+	o := &awscloudfrontorigins.HttpOriginProps{
+		ProtocolPolicy:     awscloudfront.OriginProtocolPolicy_HTTPS_ONLY,
+		OriginSslProtocols: &[]awscloudfront.OriginSslPolicy{awscloudfront.OriginSslPolicy_TLS_V1_2},
+		CustomHeaders:      &map[string]*string{shopapi.OriginHeader: jsii.String(props.OriginHeaderValue)},
+	}
+	if props.FallbackAPIDomain != "" {
+		o.ConnectionAttempts = jsii.Number(originConnectionAttempts)
+		o.ConnectionTimeout = awscdk.Duration_Seconds(jsii.Number(originConnectionTimeoutSeconds))
+	}
+	return awscloudfrontorigins.NewHttpOrigin(jsii.String(domain), o)
+}
+
+// How CloudFront tries an API origin that has a fallback: twice, 5 s each, so a
+// read fails over to the standby within about 10 s of the primary not answering.
+const (
+	originConnectionAttempts       = 2
+	originConnectionTimeoutSeconds = 5
+)
+
+// apiBehaviors are the behaviors of the API's paths: reads, the default one, and
+// with a standby region writes, the one of WritePaths (nil otherwise). In one
+// region both are one behavior to the API. With two, writes go to the region that
+// takes them; everything else, which only reads, to the nearest healthy region,
+// or to the primary's with the standby's as its fallback.
+func (d *Distribution) apiBehaviors(props DistributionProps) (reads, writes *awscloudfront.BehaviorOptions) {
+	api := apiOrigin(props.APIDomain, props)
+	if props.WriteDomain == "" {
+		return d.apiBehavior(api, awscloudfront.AllowedMethods_ALLOW_ALL()), nil
+	}
+	writeOrigin := api
+	if props.WriteDomain != props.APIDomain {
+		writeOrigin = apiOrigin(props.WriteDomain, props)
+	}
+	readOrigin := api
+	if props.FallbackAPIDomain != "" {
+		readOrigin = awscloudfrontorigins.NewOriginGroup(&awscloudfrontorigins.OriginGroupProps{
+			PrimaryOrigin:       api,
+			FallbackOrigin:      apiOrigin(props.FallbackAPIDomain, props),
+			FallbackStatusCodes: &[]*float64{jsii.Number(500), jsii.Number(502), jsii.Number(503), jsii.Number(504)},
+		})
+	}
+	return d.apiBehavior(readOrigin, awscloudfront.AllowedMethods_ALLOW_GET_HEAD_OPTIONS()),
+		d.apiBehavior(writeOrigin, awscloudfront.AllowedMethods_ALLOW_ALL())
+}
+
+// apiBehavior sends a path to an API origin: never cached, with every viewer
+// header but Host forwarded (API Gateway routes on its own Host).
+func (d *Distribution) apiBehavior(origin awscloudfront.IOrigin, methods awscloudfront.AllowedMethods) *awscloudfront.BehaviorOptions {
+	return &awscloudfront.BehaviorOptions{
+		Origin:                origin,
+		ViewerProtocolPolicy:  awscloudfront.ViewerProtocolPolicy_REDIRECT_TO_HTTPS,
+		AllowedMethods:        methods,
+		CachePolicy:           awscloudfront.CachePolicy_CACHING_DISABLED(),
+		OriginRequestPolicy:   awscloudfront.OriginRequestPolicy_ALL_VIEWER_EXCEPT_HOST_HEADER(),
+		ResponseHeadersPolicy: d.Headers,
+		Compress:              jsii.Bool(true),
+	}
 }
 
 // addBuckets creates the log bucket and the static files' bucket. CloudFront's

@@ -49,6 +49,10 @@ type Props struct {
 	OverrideParameter string
 	// RecoveryTimeObjectiveMinutes is the plan's stated RTO.
 	RecoveryTimeObjectiveMinutes int
+	// DrainHealthCheck is the ID of the primary region's Route 53 health check,
+	// which the step makes fail for good once this region takes writes; nil where
+	// the stage has no domain.
+	DrainHealthCheck *string
 
 	// LogRetentionDays is how long the step's logs are kept, one of
 	// config.LogRetentionDays; LogsKey encrypts them.
@@ -85,16 +89,21 @@ const (
 func New(scope constructs.Construct, id string, props Props) *Failover {
 	this := constructs.NewConstruct(scope, jsii.String(id))
 	f := &Failover{Construct: this}
+	drain := ""
+	if props.DrainHealthCheck != nil {
+		drain = *props.DrainHealthCheck
+	}
 	f.Step = gofunction.New(this, "Step", gofunction.Props{
 		SourceDir:   props.SourceDir,
 		Package:     "./lambdas/failover",
-		Description: "The Go step of the failover: checks the replica's lag, promotes it, takes over the replicated secrets",
+		Description: "The Go step of the failover: checks the replica's lag, promotes it, takes over the replicated secrets, enables the consumers, drains the old primary",
 		Environment: map[string]string{
 			envnames.FailoverReplicaID:           *props.Replica.InstanceIdentifier(),
 			envnames.FailoverSecrets:             *jsonList(props.Secrets),
 			envnames.FailoverEventSourceMappings: *jsonList(props.EventSourceMappings),
 			envnames.FailoverMaxLagSeconds:       strconv.Itoa(props.MaxLagSeconds),
 			envnames.FailoverOverrideParameter:   props.OverrideParameter,
+			envnames.FailoverDrainHealthCheck:    drain,
 		},
 		Timeout:               functionTimeoutSeconds,
 		LogRetentionDays:      props.LogRetentionDays,
@@ -140,6 +149,10 @@ func (f *Failover) grant(props Props) {
 			}))
 		}
 		add([]string{"lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"}, mappings...)
+	}
+	if props.DrainHealthCheck != nil {
+		add([]string{"route53:GetHealthCheck", "route53:UpdateHealthCheck"},
+			awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":route53:::healthcheck/"), props.DrainHealthCheck}))
 	}
 	add([]string{"cloudwatch:GetMetricData"}, jsii.String("*"))
 	checks.Suppress(f.Step.Function, "AwsSolutions-IAM5",

@@ -11,6 +11,7 @@ import (
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/removal"
+	"github.com/example/scalable-web/infra/routing"
 )
 
 // CDN is the stateless stack of the CloudFront distribution, in the stage's region:
@@ -23,16 +24,15 @@ type CDN struct {
 
 // NewCDN creates the CDN stack in front of the API, with what CloudFront needs from
 // us-east-1 read from the edge stack.
-func NewCDN(scope constructs.Construct, id string, cfg config.Config, sourceDir string, edgeStack *Edge, stateful *Stateful, api *API) *CDN {
+func NewCDN(scope constructs.Construct, id string, cfg config.Config, sourceDir string, edgeStack *Edge, stateful *Stateful, api *API, standby *Standby) *CDN {
 	stack := awscdk.NewStack(scope, jsii.String(id), stackProps(cfg, "CDN: CloudFront in front of the API and the static files"))
 	stack.AddStackDependency(edgeStack.Stack, jsii.String("reads the web ACL and certificate ARNs from its outputs (Fn::GetStackOutput)"))
 	stack.AddStackDependency(api.Stack, jsii.String("sends dynamic paths to the HTTP API"))
 	stack.AddStackDependency(stateful.Stack, jsii.String("sends the origin secret's value to the API"))
 	e := cfg.Edge
 	props := edge.DistributionProps{
-		Comment: cfg.Prefix + ": static files from S3, everything else to the API",
-		// The API's own host name, from its ID: the origin must not carry a path.
-		APIDomain:                  *awscdk.Fn_Join(jsii.String(""), &[]*string{api.API.HTTPAPI.ApiId(), jsii.String(".execute-api."), stack.Region(), jsii.String("."), stack.UrlSuffix()}),
+		Comment:                    cfg.Prefix + ": static files from S3, everything else to the API",
+		APIDomain:                  *apiHost(stack, api.API),
 		OriginHeaderValue:          edge.OriginHeaderValue(stateful.Origin, e.OriginSecretVersion),
 		StaticDir:                  filepath.Join(sourceDir, "service", "static"),
 		WebACLArn:                  *fromEdge(edgeStack, WebACLArnOutput),
@@ -46,6 +46,15 @@ func NewCDN(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 		props.Domain = e.Domain
 		props.Certificate = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"), fromEdge(edgeStack, CertificateArnOutput))
 		props.Zone = edge.Zone(stack, "Zone", e.HostedZoneID, e.HostedZoneName)
+	}
+	if standby != nil {
+		stack.AddStackDependency(standby.API.Stack, jsii.String("sends reads to the standby region's API too"))
+		if e.HasDomain() {
+			props.APIDomain, props.WriteDomain = routing.ReadName(e.Domain), routing.WriteName(e.Domain)
+		} else {
+			props.WriteDomain = props.APIDomain
+			props.FallbackAPIDomain = *fromStack(standby.API.Stack, cfg.Secondary.Region, APIHostOutput)
+		}
 	}
 	d := edge.NewDistribution(stack, "Cdn", props)
 	url := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("https://"), d.Distribution.DistributionDomainName()})

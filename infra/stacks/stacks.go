@@ -51,13 +51,15 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 		s.Standby.Events = NewStandbyEvents(scope, cfg, sourceDir, s.Stateful, s.Standby)
 		s.Standby.Web = NewStandbyWeb(scope, cfg, sourceDir, s.Stateful, s.Standby, s.Standby.Events)
 		s.Standby.API = NewStandbyAPI(scope, cfg, standby, s.Standby.Web)
-		s.Standby.Failover = NewStandbyFailover(scope, cfg, sourceDir, s.Stateful, s.Standby)
 	}
 	s.Events = NewEvents(scope, cfg.Prefix+"-events", cfg, sourceDir, s.Stateful)
 	s.Web = NewWeb(scope, cfg.Prefix+"-web", cfg, sourceDir, s.Stateful, s.Events)
 	s.API = NewAPI(scope, cfg.Prefix+"-api", cfg, s.Stateful, s.Web)
+	if standby != nil {
+		s.Standby.Failover = NewStandbyFailover(scope, cfg, sourceDir, s.Stateful, s.API, s.Standby)
+	}
 	s.Edge = NewEdge(scope, cfg.Prefix+"-edge", cfg)
-	s.CDN = NewCDN(scope, cfg.Prefix+"-cdn", cfg, sourceDir, s.Edge, s.Stateful, s.API)
+	s.CDN = NewCDN(scope, cfg.Prefix+"-cdn", cfg, sourceDir, s.Edge, s.Stateful, s.API, s.Standby)
 	s.Ops = NewOps(scope, cfg.Prefix+"-ops", cfg, s)
 	if cfg.Delivery.GitHubRepository != "" {
 		s.Delivery = NewDelivery(scope, cfg.Prefix+"-delivery", cfg)

@@ -159,11 +159,16 @@ type StandbyFailover struct {
 const failoverRTOMinutes = 30
 
 // NewStandbyFailover creates the failover stack of the secondary region.
-func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir string, primary *Stateful, standby *Standby) *StandbyFailover {
+func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir string, primary *Stateful, primaryAPI *API, standby *Standby) *StandbyFailover {
 	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "failover")), standbyProps(cfg, "The failover into this region: the ARC Region switch plan and its Go step"))
 	stack.AddStackDependency(primary.Stack, jsii.String("reads the ARNs of the secrets' replicas from its outputs (Fn::GetStackOutput)"))
 	stack.AddStackDependency(standby.Database.Stack, jsii.String("promotes its replica"))
 	stack.AddStackDependency(standby.Events.Stack, jsii.String("enables its disabled consumers"))
+	var drain *string
+	if primaryAPI.Routing != nil {
+		stack.AddStackDependency(primaryAPI.Stack, jsii.String("reads the primary region's health check from its outputs (Fn::GetStackOutput)"))
+		drain = fromStack(primaryAPI.Stack, cfg.Region, HealthCheckIDOutput)
+	}
 	var secrets []*string
 	for _, name := range primary.StandbySecretOutputs {
 		secrets = append(secrets, fromStack(primary.Stack, cfg.Region, name))
@@ -179,6 +184,7 @@ func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir
 		MaxLagSeconds:                cfg.Secondary.FailoverMaxLagSeconds,
 		OverrideParameter:            "/" + cfg.Prefix + "/failover/accept-data-loss",
 		RecoveryTimeObjectiveMinutes: failoverRTOMinutes,
+		DrainHealthCheck:             drain,
 		LogRetentionDays:             cfg.Messaging.LogRetentionDays,
 		LogsKey:                      standby.Stateful.LogsKey,
 		RemovalPolicy:                removal.Policy(cfg.RemovalPolicy),
@@ -267,5 +273,12 @@ func NewStandbyAPI(scope constructs.Construct, cfg config.Config, standby *Stand
 	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "api")), standbyProps(cfg, "API of the standby region: HTTP API with a VPC link to its internal load balancer"))
 	stack.AddStackDependency(standby.Stack, jsii.String("references the network"))
 	stack.AddStackDependency(web.Stack, jsii.String("references the load balancer and its listener"))
-	return buildAPI(stack, cfg, standby.Regional, web)
+	a := buildAPI(stack, cfg, standby.Regional, web, cfg.Secondary.Region, false)
+	// The primary region's CloudFront sends reads here when its own API fails.
+	output(stack, APIHostOutput, apiHost(stack, a.API), "The API's own host name: CloudFront's fallback origin for reads")
+	return a
 }
+
+// APIHostOutput is the output of the standby's API stack that names its API's
+// host, which the primary region's distribution reads (Fn::GetStackOutput).
+const APIHostOutput = "ApiHost"

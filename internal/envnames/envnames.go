@@ -86,4 +86,8 @@ const (
 	// "accept-data-loss:<replica identifier>", the failover promotes a replica whose
 	// lag is above the bound or unknown. No such parameter means no override.
 	FailoverOverrideParameter = "FAILOVER_OVERRIDE_PARAMETER"
+	// FailoverDrainHealthCheck is the ID of the old primary region's Route 53
+	// health check (a calculated one), which the failover makes fail for good so
+	// that DNS sends no more traffic there; empty where the stage has no domain.
+	FailoverDrainHealthCheck = "FAILOVER_DRAIN_HEALTH_CHECK"
 )

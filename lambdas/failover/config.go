@@ -23,6 +23,9 @@ type Config struct {
 	MaxLagSeconds float64
 	// OverrideParameter names the SSM parameter that accepts data loss.
 	OverrideParameter string
+	// DrainHealthCheck is the old primary region's health check to fail for
+	// good; empty when the stage routes by no DNS name of its own.
+	DrainHealthCheck string
 }
 
 // LoadConfig reads the configuration from getenv (os.Getenv) for a function
@@ -32,6 +35,7 @@ func LoadConfig(region string, getenv func(string) string) (Config, error) {
 		Region:            region,
 		ReplicaID:         getenv(envnames.FailoverReplicaID),
 		OverrideParameter: getenv(envnames.FailoverOverrideParameter),
+		DrainHealthCheck:  getenv(envnames.FailoverDrainHealthCheck),
 	}
 	var errs []error
 	if c.Region == "" {

@@ -30,6 +30,9 @@ type Summary struct {
 	Promotion Action            `json:"promotion"`
 	Secrets   []SecretSummary   `json:"secrets"`
 	Consumers []ConsumerSummary `json:"consumers"`
+	// Drain is Done when this run made the old primary's health check fail for
+	// good, NotApplicable where the stage has no such check.
+	Drain Action `json:"drain"`
 }
 
 // SecretSummary is what became of one secret.
@@ -88,6 +91,7 @@ type Failover struct {
 	Parameters Parameters
 	Secrets    Secrets
 	Mappings   EventSourceMappings
+	Checks     HealthChecks
 	Now        func() time.Time
 	Log        *slog.Logger
 }
@@ -128,6 +132,9 @@ func (f Failover) run(ctx context.Context) (Summary, error) {
 		}
 		s.Secrets = append(s.Secrets, r)
 	}
-	s.Consumers, err = f.enableConsumers(ctx)
+	if s.Consumers, err = f.enableConsumers(ctx); err != nil {
+		return s, err
+	}
+	s.Drain, err = f.drain(ctx)
 	return s, err
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 )
 
 func fixture(t *testing.T, name string) json.RawMessage {
@@ -55,8 +57,8 @@ func TestHappyPathPromotesThenTakesOver(t *testing.T) {
 	if w.params.reads != 0 {
 		t.Errorf("read the override %d times, want none: the lag is within the bound", w.params.reads)
 	}
-	if len(w.secrets.calls) != 0 || len(w.mappings.updates) != 0 {
-		t.Errorf("before the promotion finished: secret calls %v, mapping updates %v, want none", w.secrets.calls, w.mappings.updates)
+	if len(w.secrets.calls) != 0 || len(w.mappings.updates) != 0 || len(w.route53.updates) != 0 {
+		t.Errorf("before the promotion finished: secret calls %v, mapping updates %v, health check updates %v, want none", w.secrets.calls, w.mappings.updates, w.route53.updates)
 	}
 
 	// ARC runs the step again while RDS promotes: the run finds it modifying.
@@ -76,6 +78,7 @@ func TestHappyPathPromotesThenTakesOver(t *testing.T) {
 			{Secret: "origin", Replication: Done, Host: NotApplicable},
 		},
 		Consumers: []ConsumerSummary{{UUID: "esm-inventory", Enabled: Done}, {UUID: "esm-notifications", Enabled: Done}},
+		Drain:     Done,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got summary %+v, want %+v", got, want)
@@ -97,14 +100,21 @@ func TestHappyPathPromotesThenTakesOver(t *testing.T) {
 		}
 	}
 
+	if c := w.route53.checks[drainCheck].HealthCheckConfig; aws.ToInt32(c.HealthThreshold) != 4 {
+		t.Errorf("old primary's check needs %d of its %d children, want 4: one more than it has", aws.ToInt32(c.HealthThreshold), len(c.ChildHealthChecks))
+	}
+
 	// Once everything is done, a run finds it so and changes nothing.
-	w.secrets.calls, w.mappings.updates = nil, nil
+	w.secrets.calls, w.mappings.updates, w.route53.updates = nil, nil, nil
 	got, err = w.failover.Handle(ctx, fixture(t, "unknown-event.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if puts, stops := w.secrets.puts(), w.secrets.stops(); len(puts)+len(stops)+len(w.mappings.updates) != 0 {
-		t.Errorf("repeated run: puts %v, stops %v, mapping updates %v, want none", puts, stops, w.mappings.updates)
+	if puts, stops := w.secrets.puts(), w.secrets.stops(); len(puts)+len(stops)+len(w.mappings.updates)+len(w.route53.updates) != 0 {
+		t.Errorf("repeated run: puts %v, stops %v, mapping updates %v, health check updates %v, want none", puts, stops, w.mappings.updates, w.route53.updates)
+	}
+	if got.Drain != AlreadyDone {
+		t.Errorf("repeated run: drain %s, want %s", got.Drain, AlreadyDone)
 	}
 	for _, s := range got.Secrets {
 		if s.Replication != AlreadyDone || s.Host == Done {
@@ -433,4 +443,73 @@ func TestWithHost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDrainFailsTheOldPrimarysCheckLast: the old primary's health check is the
+// last thing a failover changes, once the consumers are on: a run that stops
+// earlier leaves it alone, and the run that drains it makes it need one child
+// more than it has, against the version it read.
+func TestDrainFailsTheOldPrimarysCheckLast(t *testing.T) {
+	w := newWorld(t)
+	w.db.finishPromotion()
+	w.mappings.states["esm-notifications"] = "Updating"
+	if _, err := w.run(t); !Retryable(err) {
+		t.Fatalf("run with a mapping still updating: got %v, want in progress", err)
+	}
+	if len(w.route53.updates) != 0 {
+		t.Fatalf("drained %v before the consumers were on, want nothing yet", w.route53.updates)
+	}
+	w.mappings.states["esm-notifications"] = "Disabled"
+	got, err := w.run(t)
+	if err != nil || got.Drain != Done || !slices.Equal(w.route53.updates, []string{drainCheck}) {
+		t.Fatalf("got drain %s, updates %v, error %v; want %s drained once", got.Drain, w.route53.updates, err, drainCheck)
+	}
+}
+
+// TestDrainRefusesWhatItCannotFail: a check that is not calculated, or that
+// changed between the read and the update, is an error naming it, and nothing
+// else is undone: the next run tries again.
+func TestDrainRefusesWhatItCannotFail(t *testing.T) {
+	t.Run("not calculated", func(t *testing.T) {
+		w := newWorld(t)
+		w.db.finishPromotion()
+		w.route53.checks[drainCheck].HealthCheckConfig.Type = r53types.HealthCheckTypeCloudwatchMetric
+		if _, err := w.run(t); err == nil || !strings.Contains(err.Error(), drainCheck) || !strings.Contains(err.Error(), "not a calculated") {
+			t.Errorf("got %v, want an error naming %s as not calculated", err, drainCheck)
+		}
+		if len(w.route53.updates) != 0 {
+			t.Errorf("updated %v, want nothing", w.route53.updates)
+		}
+	})
+	t.Run("changed meanwhile", func(t *testing.T) {
+		w := newWorld(t)
+		w.db.finishPromotion()
+		w.failover.Checks = &racingRoute53{w.route53}
+		if _, err := w.run(t); err == nil || !strings.Contains(err.Error(), drainCheck) {
+			t.Errorf("got %v, want the version conflict on %s", err, drainCheck)
+		}
+		if got, err := w.run(t); err != nil || got.Drain != Done {
+			t.Errorf("retry: drain %s, error %v; want it done against the new version", got.Drain, err)
+		}
+	})
+	t.Run("no domain", func(t *testing.T) {
+		w := newWorld(t)
+		w.db.finishPromotion()
+		w.failover.Config.DrainHealthCheck = ""
+		if got, err := w.run(t); err != nil || got.Drain != NotApplicable {
+			t.Errorf("got drain %s, error %v; want %s", got.Drain, err, NotApplicable)
+		}
+	})
+}
+
+// racingRoute53 is Route 53 where someone edits the check once between the
+// failover's read and its update.
+type racingRoute53 struct{ *fakeRoute53 }
+
+func (r *racingRoute53) GetHealthCheck(ctx context.Context, in *route53.GetHealthCheckInput, opts ...func(*route53.Options)) (*route53.GetHealthCheckOutput, error) {
+	out, err := r.fakeRoute53.GetHealthCheck(ctx, in, opts...)
+	if c := r.checks[aws.ToString(in.HealthCheckId)]; err == nil && aws.ToInt64(c.HealthCheckVersion) == 1 {
+		c.HealthCheckVersion = aws.Int64(2) // the edit
+	}
+	return out, err
 }

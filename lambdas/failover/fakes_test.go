@@ -15,6 +15,8 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -210,8 +212,55 @@ func (f *fakeMappings) UpdateEventSourceMapping(_ context.Context, in *awslambda
 	return &awslambda.UpdateEventSourceMappingOutput{UUID: in.UUID}, nil
 }
 
+// fakeRoute53 holds health checks by ID, as Route 53 versions them: an update
+// naming another version than the check's fails.
+type fakeRoute53 struct {
+	checks  map[string]*r53types.HealthCheck
+	updates []string
+}
+
+func (f *fakeRoute53) GetHealthCheck(_ context.Context, in *route53.GetHealthCheckInput, _ ...func(*route53.Options)) (*route53.GetHealthCheckOutput, error) {
+	c, ok := f.checks[aws.ToString(in.HealthCheckId)]
+	if !ok {
+		return nil, errors.New("NoSuchHealthCheck")
+	}
+	copied := *c
+	config := *c.HealthCheckConfig
+	copied.HealthCheckConfig = &config
+	return &route53.GetHealthCheckOutput{HealthCheck: &copied}, nil
+}
+
+func (f *fakeRoute53) UpdateHealthCheck(_ context.Context, in *route53.UpdateHealthCheckInput, _ ...func(*route53.Options)) (*route53.UpdateHealthCheckOutput, error) {
+	id := aws.ToString(in.HealthCheckId)
+	c, ok := f.checks[id]
+	if !ok {
+		return nil, errors.New("NoSuchHealthCheck")
+	}
+	if aws.ToInt64(in.HealthCheckVersion) != aws.ToInt64(c.HealthCheckVersion) {
+		return nil, errors.New("HealthCheckVersionMismatch")
+	}
+	f.updates = append(f.updates, id)
+	if in.HealthThreshold != nil {
+		c.HealthCheckConfig.HealthThreshold = in.HealthThreshold
+	}
+	c.HealthCheckVersion = aws.Int64(aws.ToInt64(c.HealthCheckVersion) + 1)
+	return &route53.UpdateHealthCheckOutput{HealthCheck: c}, nil
+}
+
+// calculatedCheck is a region's health check as the stacks create it: all of its
+// three children must be healthy.
+func calculatedCheck() *r53types.HealthCheck {
+	return &r53types.HealthCheck{Id: aws.String(drainCheck), HealthCheckVersion: aws.Int64(1), HealthCheckConfig: &r53types.HealthCheckConfig{
+		Type: r53types.HealthCheckTypeCalculated, ChildHealthChecks: []string{"api-5xx", "alb-5xx", "no-hosts"}, HealthThreshold: aws.Int32(3),
+	}}
+}
+
+// drainCheck is the old primary's health check in newWorld.
+const drainCheck = "hc-primary"
+
 // world is a standby region before a failover, and the failover over it.
 type world struct {
+	route53  *fakeRoute53
 	db       *fakeRDS
 	metrics  *fakeCloudWatch
 	params   *fakeSSM
@@ -240,12 +289,14 @@ func newWorld(t *testing.T) *world {
 			"origin":    {primaryRegion: primaryRegion, value: `{"value":"edge-secret"}`},
 		}},
 		mappings: &fakeMappings{states: map[string]string{"esm-inventory": "Disabled", "esm-notifications": "Disabled"}},
+		route53:  &fakeRoute53{checks: map[string]*r53types.HealthCheck{drainCheck: calculatedCheck()}},
 		logs:     &bytes.Buffer{},
 	}
 	w.failover = Failover{
 		Config: Config{Region: standby, ReplicaID: replicaID, Secrets: []string{"admin", "inventory", "origin"},
-			EventSourceMappings: []string{"esm-inventory", "esm-notifications"}, MaxLagSeconds: maxLag, OverrideParameter: overrideParam},
-		DB: w.db, Metrics: w.metrics, Parameters: w.params, Secrets: w.secrets, Mappings: w.mappings,
+			EventSourceMappings: []string{"esm-inventory", "esm-notifications"}, MaxLagSeconds: maxLag, OverrideParameter: overrideParam,
+			DrainHealthCheck: drainCheck},
+		DB: w.db, Metrics: w.metrics, Parameters: w.params, Secrets: w.secrets, Mappings: w.mappings, Checks: w.route53,
 		Now: func() time.Time { return now },
 		Log: slog.New(slog.NewJSONHandler(w.logs, nil)),
 	}
@@ -264,7 +315,7 @@ func (w *world) untouched(t *testing.T) {
 	if len(w.db.promotes) != 0 {
 		t.Errorf("promoted %d times, want none", len(w.db.promotes))
 	}
-	if len(w.secrets.calls) != 0 || len(w.mappings.updates) != 0 {
-		t.Errorf("secret calls %v, mapping updates %v, want none", w.secrets.calls, w.mappings.updates)
+	if len(w.secrets.calls) != 0 || len(w.mappings.updates) != 0 || len(w.route53.updates) != 0 {
+		t.Errorf("secret calls %v, mapping updates %v, health check updates %v, want none", w.secrets.calls, w.mappings.updates, w.route53.updates)
 	}
 }

@@ -12,7 +12,10 @@
 //  4. the secret replicas become standalone here, and the database logins among
 //     them point at the promoted instance;
 //  5. the consumers that write, whose event source mappings were created
-//     disabled, are enabled.
+//     disabled, are enabled;
+//  6. where the stage has a domain, the old primary region's Route 53 health
+//     check is made to fail for good, so that DNS sends reads and writes here
+//     even once that region answers again (undone by hand to fail back).
 //
 // A run that fails or finds work in progress returns an error and the next run
 // resumes where it stopped; the run that finds everything done returns a Summary.
@@ -29,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
@@ -53,6 +57,7 @@ func main() {
 		Parameters: ssm.NewFromConfig(aws),
 		Secrets:    secretsmanager.NewFromConfig(aws),
 		Mappings:   awslambda.NewFromConfig(aws),
+		Checks:     route53.NewFromConfig(aws),
 		Now:        time.Now,
 		Log:        log,
 	}.Handle)
