@@ -24,10 +24,11 @@ import (
 // standby's are the primary's kinds again: routes to the internet gateway, the
 // CDK's inline policies and custom-resource functions, the cross-region replica's
 // and its buckets', the internal load balancer's, the consumers', and the
-// failover step's (a function run only by the plan).
+// failover step's (a function run only by the plan). In both, the CDK's
+// AwsCustomResource function that looks up the fleet's ARN for the plan.
 const (
-	nistCeiling        = 47
-	nistStandbyCeiling = 31
+	nistCeiling        = 51
+	nistStandbyCeiling = 35
 )
 
 // TestNIST80053R5 runs cdk-nag's NIST 800-53 rev 5 pack over prod as a report: not
@@ -49,7 +50,7 @@ func TestNIST80053R5(t *testing.T) {
 	if len(reports) < 7 {
 		t.Fatalf("found %d NIST reports, want one per stack", len(reports))
 	}
-	suppressed := map[string]int{}
+	suppressed := map[bool]map[string]int{false: {}, true: {}} // by region: standby or not
 	total, standby := 0, 0
 	for _, report := range reports {
 		inStandby := cfg.Secondary.Enabled() && strings.Contains(filepath.Base(report), "-"+cfg.Secondary.Region+"-")
@@ -68,7 +69,7 @@ func TestNIST80053R5(t *testing.T) {
 			case "Non-Compliant":
 				t.Errorf("%s at %s: fix it, or suppress it next to the resource with checks.Suppress(…, checks.NIST+%q, reason)", rule, resource, strings.TrimPrefix(rule, checks.NIST))
 			case "Suppressed":
-				suppressed[strings.TrimPrefix(rule, checks.NIST)]++
+				suppressed[inStandby][strings.TrimPrefix(rule, checks.NIST)]++
 				if inStandby {
 					standby++
 				} else {
@@ -77,12 +78,15 @@ func TestNIST80053R5(t *testing.T) {
 			}
 		}
 	}
-	var summary []string
-	for rule, n := range suppressed {
-		summary = append(summary, rule+" "+strconv.Itoa(n))
+	summary := func(inStandby bool) string {
+		var rules []string
+		for rule, n := range suppressed[inStandby] {
+			rules = append(rules, rule+" "+strconv.Itoa(n))
+		}
+		slices.Sort(rules)
+		return strings.Join(rules, ", ")
 	}
-	slices.Sort(summary)
-	t.Logf("NIST 800-53 rev 5, prod: %d findings suppressed with reasons in its primary region, %d in its standby region: %s", total, standby, strings.Join(summary, ", "))
+	t.Logf("NIST 800-53 rev 5, prod: %d findings suppressed with reasons in its primary region (%s), %d in its standby region (%s)", total, summary(false), standby, summary(true))
 	if total > nistCeiling {
 		t.Errorf("%d NIST findings suppressed in prod's primary region, more than the ceiling of %d: fix the new ones at their root", total, nistCeiling)
 	}

@@ -314,10 +314,41 @@ func TestFailoverPlan(t *testing.T) {
 			t.Fatalf("workflows %v, want one that activates %s", workflows, s.cfg.Secondary.Region)
 		}
 		steps := asList(workflows[0]["Steps"])
-		if len(steps) != 2 || steps[0]["ExecutionBlockType"] != "ManualApproval" || steps[1]["ExecutionBlockType"] != "CustomActionLambda" {
-			t.Fatalf("steps %v, want a manual approval, then the Go step", steps)
+		if len(steps) != 3 || steps[0]["ExecutionBlockType"] != "ManualApproval" || steps[1]["ExecutionBlockType"] != "EC2AutoScaling" || steps[2]["ExecutionBlockType"] != "CustomActionLambda" {
+			t.Fatalf("steps %v, want a manual approval, the fleet scaled up, then the Go step", steps)
 		}
-		lambda := mapOf(mapOf(steps[1]["ExecutionBlockConfiguration"])["CustomActionLambdaConfig"])
+		// The scale-up: the standby's fleet to the primary's, both read from
+		// their web stacks, in their regions.
+		webs := [2]string{*s.stacks.Web.StackName(), *s.stacks.Standby.Web.StackName()}
+		scale := mapOf(mapOf(steps[1]["ExecutionBlockConfiguration"])["Ec2AsgCapacityIncreaseConfig"])
+		asgs := asList(scale["Asgs"])
+		if len(asgs) != 2 || !readsOutput(asgs[0]["Arn"], webs[0], stacks.FleetArnOutput, s.cfg.Region) ||
+			!readsOutput(asgs[1]["Arn"], webs[1], stacks.FleetArnOutput, s.cfg.Secondary.Region) || fmt.Sprint(scale["TargetPercent"]) != "100" {
+			t.Errorf("scale-up %v, want the primary's and the standby's fleets (their %s outputs) at 100%%", scale, stacks.FleetArnOutput)
+		}
+		for i, web := range webs {
+			lookups := s.resources(web, "Custom::AWS")
+			if len(lookups) != 1 {
+				t.Errorf("%s: %d AwsCustomResource lookups, want the fleet's ARN's", web, len(lookups))
+			}
+			for _, l := range lookups {
+				if create := fmt.Sprint(props(l)["Create"]); !strings.Contains(create, "describeAutoScalingGroups") || !strings.Contains(create, "AutoScalingGroups.0.AutoScalingGroupARN") {
+					t.Errorf("%s: lookup %s, want DescribeAutoScalingGroups for the fleet's ARN", web, create)
+				}
+			}
+			if mapOf(s.templates[web]["Outputs"])[stacks.FleetArnOutput] == nil {
+				t.Errorf("%s (fleet %d): no %s output", web, i, stacks.FleetArnOutput)
+			}
+		}
+		for id, pol := range s.resources(stack, "AWS::IAM::Policy") {
+			for _, st := range asList(mapOf(props(pol)["PolicyDocument"])["Statement"]) {
+				if actions := strings.Join(asStrings(st["Action"]), ","); actions == "autoscaling:UpdateAutoScalingGroup" &&
+					(len(asList(st["Resource"])) != 2 || len(findKey(st["Resource"], "Fn::GetStackOutput")) != 2) {
+					t.Errorf("%s: %s on %v, want the two fleets only", id, actions, st["Resource"])
+				}
+			}
+		}
+		lambda := mapOf(mapOf(steps[2]["ExecutionBlockConfiguration"])["CustomActionLambdaConfig"])
 		functions := s.resources(stack, "AWS::Lambda::Function")
 		var step map[string]any
 		for id, fn := range functions {
@@ -366,8 +397,8 @@ func TestFailoverPlan(t *testing.T) {
 						t.Errorf("%s: %s on %v, want reading and updating the primary's health check only", id, actions, st["Resource"])
 					}
 				}
-				if fmt.Sprint(st["Resource"]) == "*" && actions != "cloudwatch:GetMetricData" {
-					t.Errorf("%s: %s on *, want only cloudwatch:GetMetricData (no resource-level permissions) there", id, actions)
+				if fmt.Sprint(st["Resource"]) == "*" && !slices.Contains([]string{"cloudwatch:GetMetricData", "autoscaling:DescribeAutoScalingGroups", "cloudwatch:GetMetricStatistics"}, actions) {
+					t.Errorf("%s: %s on *, want only reads that take no resource (GetMetricData, DescribeAutoScalingGroups, GetMetricStatistics) there", id, actions)
 				}
 			}
 		}
@@ -388,7 +419,7 @@ func TestFailoverDryRunPrintsThePlan(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, want := range []string{"activate " + s.cfg.Secondary.Region, "1. approve (ManualApproval)", "2. promote-and-take-over (CustomActionLambda)", "dry run: nothing started"} {
+	for _, want := range []string{"activate " + s.cfg.Secondary.Region, "1. approve (ManualApproval)", "2. scale-up (EC2AutoScaling)", "3. promote-and-take-over (CustomActionLambda)", "dry run: nothing started"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("dry run printed\n%s\nwant %q", out, want)
 		}

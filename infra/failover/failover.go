@@ -49,6 +49,10 @@ type Props struct {
 	OverrideParameter string
 	// RecoveryTimeObjectiveMinutes is the plan's stated RTO.
 	RecoveryTimeObjectiveMinutes int
+	// Fleets are the ARNs of the primary region's fleet and this region's (FleetArn),
+	// in that order: the plan scales this region's to the primary's recent
+	// capacity before the Go step runs.
+	Fleets [2]*string
 	// DrainHealthCheck is the ID of the primary region's Route 53 health check,
 	// which the step makes fail for good once this region takes writes; nil where
 	// the stage has no domain.
@@ -83,6 +87,13 @@ const (
 	approvalTimeoutMinutes = 60
 	// functionTimeoutSeconds: each run makes a few API calls and returns.
 	functionTimeoutSeconds = 60
+	// scaleUpTimeoutMinutes is how long the plan waits for the standby's fleet to
+	// reach the primary's capacity: instances boot and pass their health checks in
+	// a few minutes each, launched together.
+	scaleUpTimeoutMinutes = 20
+	// scaleUpMinimumPercent is how much of that capacity an ungraceful execution
+	// (the primary region impaired) needs before it goes on to the promotion.
+	scaleUpMinimumPercent = 50
 )
 
 // New creates the step function and the plan.
@@ -178,9 +189,21 @@ func (f *Failover) addPlan(props Props) {
 	execution.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("iam:PassRole"), Resources: jsii.Strings(*f.Approver.RoleArn()),
 	}))
+	// What ARC's EC2 Auto Scaling block needs (its documented sample policy): to
+	// read both fleets and their capacity metrics, and to resize the two fleets.
+	execution.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("autoscaling:UpdateAutoScalingGroup"), Resources: &[]*string{props.Fleets[0], props.Fleets[1]},
+	}))
+	execution.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("autoscaling:DescribeAutoScalingGroups"), Resources: jsii.Strings("*"),
+	}))
+	execution.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("cloudwatch:GetMetricStatistics"), Resources: jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": "AWS/AutoScaling"}},
+	}))
 	f.Plan = awsarcregionswitch.NewCfnPlan(f.Construct, jsii.String("Plan"), &awsarcregionswitch.CfnPlanProps{
 		Name:                         jsii.String(props.Name),
-		Description:                  jsii.String(fmt.Sprintf("Fails the stage over from %s to %s: approval, then the Go step (lag check, promotion, secrets)", props.PrimaryRegion, region)),
+		Description:                  jsii.String(fmt.Sprintf("Fails the stage over from %s to %s: approval, the fleet scaled up, then the Go step (lag check, promotion, secrets, consumers, DNS)", props.PrimaryRegion, region)),
 		ExecutionRole:                execution.RoleArn(),
 		RecoveryApproach:             jsii.String("activePassive"),
 		Regions:                      jsii.Strings(props.PrimaryRegion, region),
@@ -198,6 +221,24 @@ func (f *Failover) addPlan(props Props) {
 					ExecutionBlockConfiguration: &awsarcregionswitch.CfnPlan_ExecutionBlockConfigurationProperty{
 						ExecutionApprovalConfig: &awsarcregionswitch.CfnPlan_ExecutionApprovalConfigurationProperty{
 							ApprovalRole: f.Approver.RoleArn(), TimeoutMinutes: jsii.Number(approvalTimeoutMinutes),
+						},
+					},
+				},
+				{
+					Name:               jsii.String("scale-up"),
+					Description:        jsii.String("The standby's fleet grows to the primary's largest capacity of the last 24 hours"),
+					ExecutionBlockType: jsii.String("EC2AutoScaling"),
+					ExecutionBlockConfiguration: &awsarcregionswitch.CfnPlan_ExecutionBlockConfigurationProperty{
+						Ec2AsgCapacityIncreaseConfig: &awsarcregionswitch.CfnPlan_Ec2AsgCapacityIncreaseConfigurationProperty{
+							Asgs: &[]*awsarcregionswitch.CfnPlan_AsgProperty{{Arn: props.Fleets[0]}, {Arn: props.Fleets[1]}},
+							// The desired capacity the primary's group recorded, sampled: no
+							// group metrics (and their cost) needed.
+							CapacityMonitoringApproach: jsii.String("sampledMaxInLast24Hours"),
+							TargetPercent:              jsii.Number(100),
+							TimeoutMinutes:             jsii.Number(scaleUpTimeoutMinutes),
+							// A partial scale-up still goes on to the promotion: target
+							// tracking adds the rest as load arrives.
+							Ungraceful: &awsarcregionswitch.CfnPlan_Ec2UngracefulProperty{MinimumSuccessPercentage: jsii.Number(scaleUpMinimumPercent)},
 						},
 					},
 				},
@@ -220,6 +261,9 @@ func (f *Failover) addPlan(props Props) {
 	checks.Suppress(execution, "AwsSolutions-IAM5",
 		"lambda:InvokeFunction on the step's ARN and its versions (<arn>:*), the CDK's grantInvoke: the plan may invoke this one function and nothing else.",
 		"/^Resource::<.+\\.Arn>:\\*$/")
+	checks.Suppress(execution, "AwsSolutions-IAM5",
+		"autoscaling:DescribeAutoScalingGroups and cloudwatch:GetMetricStatistics support no resource-level permissions (IAM takes only Resource *): ARC's EC2 Auto Scaling block reads the two fleets and their AWS/AutoScaling metrics (the namespace is a condition) with them; resizing is granted on the two fleets' ARNs only.",
+		"Resource::*")
 }
 
 // jsonList is the JSON array of the given strings, which may be tokens.

@@ -56,7 +56,7 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 	s.Web = NewWeb(scope, cfg.Prefix+"-web", cfg, sourceDir, s.Stateful, s.Events)
 	s.API = NewAPI(scope, cfg.Prefix+"-api", cfg, s.Stateful, s.Web)
 	if standby != nil {
-		s.Standby.Failover = NewStandbyFailover(scope, cfg, sourceDir, s.Stateful, s.API, s.Standby)
+		s.Standby.Failover = NewStandbyFailover(scope, cfg, sourceDir, s.Stateful, s.Web, s.API, s.Standby)
 	}
 	s.Edge = NewEdge(scope, cfg.Prefix+"-edge", cfg)
 	s.CDN = NewCDN(scope, cfg.Prefix+"-cdn", cfg, sourceDir, s.Edge, s.Stateful, s.API, s.Standby)

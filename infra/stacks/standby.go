@@ -159,11 +159,13 @@ type StandbyFailover struct {
 const failoverRTOMinutes = 30
 
 // NewStandbyFailover creates the failover stack of the secondary region.
-func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir string, primary *Stateful, primaryAPI *API, standby *Standby) *StandbyFailover {
+func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir string, primary *Stateful, primaryWeb *Web, primaryAPI *API, standby *Standby) *StandbyFailover {
 	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "failover")), standbyProps(cfg, "The failover into this region: the ARC Region switch plan and its Go step"))
 	stack.AddStackDependency(primary.Stack, jsii.String("reads the ARNs of the secrets' replicas from its outputs (Fn::GetStackOutput)"))
 	stack.AddStackDependency(standby.Database.Stack, jsii.String("promotes its replica"))
 	stack.AddStackDependency(standby.Events.Stack, jsii.String("enables its disabled consumers"))
+	stack.AddStackDependency(primaryWeb.Stack, jsii.String("reads the primary fleet's ARN from its outputs (Fn::GetStackOutput)"))
+	stack.AddStackDependency(standby.Web.Stack, jsii.String("scales its fleet"))
 	var drain *string
 	if primaryAPI.Routing != nil {
 		stack.AddStackDependency(primaryAPI.Stack, jsii.String("reads the primary region's health check from its outputs (Fn::GetStackOutput)"))
@@ -185,6 +187,7 @@ func NewStandbyFailover(scope constructs.Construct, cfg config.Config, sourceDir
 		OverrideParameter:            "/" + cfg.Prefix + "/failover/accept-data-loss",
 		RecoveryTimeObjectiveMinutes: failoverRTOMinutes,
 		DrainHealthCheck:             drain,
+		Fleets:                       [2]*string{fromStack(primaryWeb.Stack, cfg.Region, FleetArnOutput), fromStack(standby.Web.Stack, cfg.Secondary.Region, FleetArnOutput)},
 		LogRetentionDays:             cfg.Messaging.LogRetentionDays,
 		LogsKey:                      standby.Stateful.LogsKey,
 		RemovalPolicy:                removal.Policy(cfg.RemovalPolicy),

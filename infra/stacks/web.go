@@ -15,6 +15,7 @@ import (
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/database"
+	"github.com/example/scalable-web/infra/failover"
 	"github.com/example/scalable-web/infra/grant"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/web"
@@ -27,7 +28,14 @@ import (
 type Web struct {
 	awscdk.Stack
 	Web *web.Web
+	// FleetArn is the fleet's Auto Scaling group ARN, looked up where the stage
+	// has a standby region (its failover plan scales the standby's fleet); nil
+	// otherwise.
+	FleetArn *string
 }
+
+// FleetArnOutput is the output of a web stack that holds its fleet's ARN.
+const FleetArnOutput = "FleetArn"
 
 // NewWeb creates the web stack of the primary region.
 func NewWeb(scope constructs.Construct, id string, cfg config.Config, sourceDir string, stateful *Stateful, events *Events) *Web {
@@ -103,5 +111,12 @@ func buildWeb(stack awscdk.Stack, cfg config.Config, sourceDir string, at site, 
 	alarms.Notify(at.AlarmTopic.Topic, fleet.Alarms...)
 
 	output(stack, "LoadBalancerDnsName", fleet.LoadBalancer.LoadBalancerDnsName(), "Internal DNS name of the load balancer (reachable from inside the VPC)")
-	return &Web{Stack: stack, Web: fleet}
+	out := &Web{Stack: stack, Web: fleet}
+	if cfg.Secondary.Enabled() {
+		out.FleetArn = failover.FleetArn(stack, "FleetArnLookup", failover.FleetArnProps{
+			Group: fleet.Fleet, LogRetentionDays: w.LogRetentionDays, LogsKey: at.LogsKey, RemovalPolicy: removal.Policy(cfg.RemovalPolicy),
+		})
+		output(stack, FleetArnOutput, out.FleetArn, "The fleet's Auto Scaling group, which the failover plan scales")
+	}
+	return out
 }
