@@ -55,3 +55,30 @@ func Suppress(resource constructs.IConstruct, rule, reason string, appliesTo ...
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(resource, &[]*cdknag.NagPackSuppression{suppression}, jsii.Bool(true))
 }
+
+// DeployTimeFunction names a function the CDK adds to a stack to run at deploy
+// time, behind a custom resource, for SuppressDeployTimeFunction's reasons.
+type DeployTimeFunction struct {
+	// Construct is the CDK construct that adds it, e.g. "BucketDeployment".
+	Construct string
+	// Name says what it is, e.g. "upload function".
+	Name string
+	// Calls are the services it talks to, e.g. "S3 and CloudFront".
+	Calls string
+}
+
+// SuppressDeployTimeFunction records why such a function (fn, with its role) may
+// log through AWSLambdaBasicExecutionRole and run without reserved concurrency, a
+// dead-letter queue or the VPC: CloudFormation invokes it once per deploy,
+// synchronously, and it calls AWS APIs only.
+func SuppressDeployTimeFunction(fn constructs.IConstruct, f DeployTimeFunction) {
+	Suppress(fn, NIST+"LambdaConcurrency",
+		"The CDK's "+f.Name+" runs once per deploy of this stack, never in parallel with itself.")
+	Suppress(fn, NIST+"LambdaDLQ",
+		"Invoked synchronously by CloudFormation (a custom resource); a failure fails the deploy, which rolls back.")
+	Suppress(fn, NIST+"LambdaInsideVPC",
+		"It talks to "+f.Calls+" only, outside the VPC; putting it in the VPC would route those calls through NAT for nothing.")
+	Suppress(fn, "AwsSolutions-IAM4",
+		"AWSLambdaBasicExecutionRole, set by the CDK's "+f.Construct+": it lets the "+f.Name+" write its own logs and nothing else.",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+}

@@ -331,17 +331,9 @@ func suppressDeploymentHandler(deployment awss3deployment.BucketDeployment) {
 		if !strings.HasPrefix(*child.Node().Id(), "Custom::CDKBucketDeployment") {
 			continue
 		}
-		checks.Suppress(child, checks.NIST+"LambdaConcurrency",
-			"The CDK's upload function runs once per deploy of this stack, never in parallel with itself.")
-		checks.Suppress(child, checks.NIST+"LambdaDLQ",
-			"Invoked synchronously by CloudFormation (a custom resource); a failure fails the deploy, which rolls back.")
-		checks.Suppress(child, checks.NIST+"LambdaInsideVPC",
-			"It talks to S3 and CloudFront only, outside the VPC; putting it in the VPC would route those calls through NAT for nothing.")
+		checks.SuppressDeployTimeFunction(child, checks.DeployTimeFunction{Construct: "BucketDeployment", Name: "upload function", Calls: "S3 and CloudFront"})
 		checks.Suppress(child, "AwsSolutions-L1",
 			"The CDK's BucketDeployment picks this function's Python runtime; it moves to newer runtimes with aws-cdk-lib upgrades. The function runs only during deploys.")
-		checks.Suppress(child, "AwsSolutions-IAM4",
-			"AWSLambdaBasicExecutionRole, set by the CDK's BucketDeployment: it lets the upload function write its own logs and nothing else.",
-			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 		checks.Suppress(child, "AwsSolutions-IAM5",
 			"The CDK's BucketDeployment grants: read the CDK asset bucket's objects (the zipped static files), write and prune objects in the static bucket only, and create and read CloudFront invalidations, which IAM cannot scope to one distribution through this construct.",
 			"Action::s3:GetBucket*", "Action::s3:GetObject*", "Action::s3:List*", "Action::s3:Abort*", "Action::s3:DeleteObject*",

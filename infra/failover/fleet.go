@@ -52,15 +52,7 @@ func FleetArn(scope constructs.Construct, id string, props FleetArnProps) *strin
 		"autoscaling:DescribeAutoScalingGroups supports no resource-level permissions (IAM takes only Resource *); the lookup reads the fleet's ARN with it and does nothing else.",
 		"Resource::*")
 	if fn := awscdk.Stack_Of(scope).Node().TryFindChild(jsii.String(awsCustomResourceFunction)); fn != nil {
-		checks.Suppress(fn, "AwsSolutions-IAM4",
-			"The CDK's AwsCustomResource function logs through AWSLambdaBasicExecutionRole (CreateLogGroup/CreateLogStream/PutLogEvents), the policy AWS documents for a Lambda's own logs.",
-			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
-		checks.Suppress(fn, checks.NIST+"LambdaConcurrency",
-			"The CDK's AwsCustomResource function runs once per deploy of this stack, never in parallel with itself.")
-		checks.Suppress(fn, checks.NIST+"LambdaDLQ",
-			"Invoked synchronously by CloudFormation (a custom resource); a failure fails the deploy, which rolls back.")
-		checks.Suppress(fn, checks.NIST+"LambdaInsideVPC",
-			"It calls the Auto Scaling API only, outside the VPC; putting it in the VPC would route that call through NAT for nothing.")
+		checks.SuppressDeployTimeFunction(fn, checks.DeployTimeFunction{Construct: "AwsCustomResource", Name: "fleet-ARN lookup function", Calls: "the Auto Scaling API"})
 	}
 	return lookup.GetResponseField(jsii.String(arnPath))
 }
