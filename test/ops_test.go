@@ -13,6 +13,7 @@ import (
 
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/stacks"
+	"github.com/example/scalable-web/infra/web"
 	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/orderevents"
 )
@@ -314,4 +315,109 @@ func TestAlarmsHaveOneIDScheme(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHostMetrics: on every instance the CloudWatch agent publishes memory, root
+// disk and disk I/O into the fleet's namespace, one series per instance and one
+// for the fleet (no dimensions), and may publish nowhere else; the fleet's worst
+// instance alarms above 90% memory or 85% disk, paging the region's ops topic,
+// and the dashboard charts all three. In both regions of a stage with two.
+func TestHostMetrics(t *testing.T) {
+	forEachStandbyVariant(t, func(t *testing.T, s *synthesis) { checkHostMetrics(t, s, *s.stacks.Standby.Web.StackName()) })
+	forEachStageStack(t, func(s *stacks.Stacks) awscdk.Stack { return s.Web.Stack }, func(t *testing.T, s *synthesis, stack string) {
+		checkHostMetrics(t, s, stack)
+		dashboard, _ := json.Marshal(s.resources(*s.stacks.Ops.StackName(), "AWS::CloudWatch::Dashboard"))
+		for _, metric := range []string{web.HostMemoryMetric, web.HostDiskMetric, web.HostDiskIOMetric} {
+			if !strings.Contains(string(dashboard), metric) {
+				t.Errorf("the dashboard charts no %s", metric)
+			}
+		}
+	})
+}
+
+func checkHostMetrics(t *testing.T, s *synthesis, stack string) {
+	t.Helper()
+	ns := s.cfg.Prefix
+	lt := only(t, s, stack, "AWS::EC2::LaunchTemplate")
+	script := joinedText(mapOf(mapOf(lt["LaunchTemplateData"])["UserData"])["Fn::Base64"])
+	m := regexp.MustCompile(`(?s)<<'AGENT'\n(.*?)\nAGENT`).FindStringSubmatch(script)
+	if m == nil {
+		t.Fatalf("%s: no CloudWatch agent configuration in the user data", stack)
+	}
+	var agent struct {
+		Metrics struct {
+			Namespace   string         `json:"namespace"`
+			Aggregation [][]string     `json:"aggregation_dimensions"`
+			Append      map[string]any `json:"append_dimensions"`
+			Collected   map[string]struct {
+				Measurement []string `json:"measurement"`
+				Resources   []string `json:"resources"`
+			} `json:"metrics_collected"`
+		} `json:"metrics"`
+	}
+	if err := json.Unmarshal([]byte(m[1]), &agent); err != nil {
+		t.Fatalf("%s: agent configuration: %v\n%s", stack, err, m[1])
+	}
+	c := agent.Metrics
+	if c.Namespace != ns || fmt.Sprint(c.Aggregation) != "[[]]" || c.Append["InstanceId"] != "${aws:InstanceId}" {
+		t.Errorf("%s: agent metrics in %q, aggregated by %v, per instance %v; want %s, one series for the fleet, and one per InstanceId", stack, c.Namespace, c.Aggregation, c.Append, ns)
+	}
+	for plugin, want := range map[string]string{"mem": "used_percent", "disk": "used_percent", "diskio": "io_time"} {
+		if got := c.Collected[plugin].Measurement; fmt.Sprint(got) != "["+want+"]" {
+			t.Errorf("%s: agent collects %s %v, want %s", stack, plugin, got, want)
+		}
+	}
+	if got := c.Collected["disk"].Resources; fmt.Sprint(got) != "[/]" {
+		t.Errorf("%s: disk use of %v, want the root file system", stack, got)
+	}
+
+	put := 0
+	for id, pol := range s.resources(stack, "AWS::IAM::Policy") {
+		for _, st := range asList(mapOf(props(pol)["PolicyDocument"])["Statement"]) {
+			if strings.Join(asStrings(st["Action"]), ",") != "cloudwatch:PutMetricData" {
+				continue
+			}
+			put++
+			if got := mapOf(mapOf(st["Condition"])["StringEquals"])["cloudwatch:namespace"]; got != ns {
+				t.Errorf("%s: %s may put metrics into namespace %v, want %s only", stack, id, got, ns)
+			}
+		}
+	}
+	if put != 1 {
+		t.Errorf("%s: %d PutMetricData statements, want the instance role's one", stack, put)
+	}
+
+	found := map[string]bool{}
+	for id, a := range s.resources(stack, "AWS::CloudWatch::Alarm") {
+		p := props(a)
+		for name, threshold := range map[string]float64{web.HostMemoryMetric: 90, web.HostDiskMetric: 85} {
+			if p["MetricName"] != name {
+				continue
+			}
+			found[name] = true
+			if p["Namespace"] != ns || p["Statistic"] != "Maximum" || p["Threshold"] != threshold || p["Dimensions"] != nil || len(asList(p["AlarmActions"])) == 0 {
+				t.Errorf("%s: alarm %s %v, want the Maximum of %s/%s (no dimensions) above %v, paging the ops topic", stack, id, p, ns, name, threshold)
+			}
+		}
+	}
+	if len(found) != 2 {
+		t.Errorf("%s: alarms on %v, want memory and disk", stack, found)
+	}
+}
+
+// joinedText is a Fn::Join of strings and tokens as one text, each token as TOKEN.
+func joinedText(v any) string {
+	join, ok := mapOf(v)["Fn::Join"].([]any)
+	if !ok || len(join) != 2 {
+		return fmt.Sprint(v)
+	}
+	var b strings.Builder
+	for _, part := range join[1].([]any) {
+		if text, ok := part.(string); ok {
+			b.WriteString(text)
+		} else {
+			b.WriteString("TOKEN")
+		}
+	}
+	return b.String()
 }

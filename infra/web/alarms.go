@@ -47,6 +47,28 @@ func (w *Web) addAlarms(props Props) {
 		"An order event is parked in the outbox: it failed to publish while other events went out. Read outbox.last_error, fix the row, then redrive it (README: Failure behaviour)")
 	w.alarm("FleetAtMaxCapacity", w.InService(five, "Minimum"), float64(props.MaxCapacity)-0.5, 3,
 		fmt.Sprintf("The fleet has run at its maximum of %d instances for 15 minutes: raise web.maxCapacity or look for the bottleneck", props.MaxCapacity))
+	// The worst instance's memory and root disk, from the CloudWatch agent. No data
+	// means no instance running, which the alarms above already say.
+	w.alarm("HostMemory", w.HostMetric(HostMemoryMetric, five, "Maximum"), hostMemoryAlarmPercent, 3,
+		fmt.Sprintf("An instance has used over %d%% of its memory for 15 minutes: the service is near the kernel's OOM killer. Look at the instance (Session Manager), then at web.instanceType", hostMemoryAlarmPercent))
+	w.alarm("HostDisk", w.HostMetric(HostDiskMetric, five, "Maximum"), hostDiskAlarmPercent, 3,
+		fmt.Sprintf("An instance's root file system is over %d%% full: logs are filling it faster than the agent ships and rotates them. Look at /var/log on the instance (Session Manager)", hostDiskAlarmPercent))
+}
+
+// Host pressure that alarms, on the worst instance: memory in use, root disk full.
+const (
+	hostMemoryAlarmPercent = 90
+	hostDiskAlarmPercent   = 85
+)
+
+// HostMetric is one of the CloudWatch agent's host metrics (HostMemoryMetric,
+// HostDiskMetric, HostDiskIOMetric) over the whole fleet: the series without
+// dimensions the agent aggregates for it.
+func (w *Web) HostMetric(name string, period awscdk.Duration, statistic string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String(w.metricsNamespace), MetricName: jsii.String(name),
+		Period: period, Statistic: jsii.String(statistic),
+	})
 }
 
 // outboxStuckSeconds is the age of the oldest unpublished order event that alarms.
@@ -99,10 +121,14 @@ func (w *Web) suppress() {
 	checks.Suppress(w.Role, "AwsSolutions-IAM5",
 		"Session Manager, the only way in (no SSH key, no bastion): ssm:UpdateInstanceInformation and the four ssmmessages channel actions, which the agent calls for its own instance, are the minimum AWS documents and are granted on Resource * there; no other Systems Manager action (no parameter, document or command) is allowed.",
 		"Resource::*")
+	checks.Suppress(w.Role, "AwsSolutions-IAM5",
+		"cloudwatch:PutMetricData supports no resource-level permissions (IAM takes only Resource *): the CloudWatch agent publishes the host's memory and disk with it, and the cloudwatch:namespace condition holds it to the fleet's own namespace.",
+		"Resource::*")
 }
 
 // DashboardRow charts the load balancer and the fleet: requests and response
-// time, 5xx by who answered, healthy and in-service instances, CPU.
+// time, 5xx by who answered, healthy and in-service instances, and per host (the
+// worst instance) CPU, memory, disk and disk I/O.
 func (w *Web) DashboardRow() dashboard.Row {
 	lb, stat := w.LoadBalancer.Metrics(), dashboard.Stat
 	cpu := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
@@ -116,5 +142,8 @@ func (w *Web) DashboardRow() dashboard.Row {
 			lb.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, stat("Sum")), lb.HttpCodeTarget(elbv2.HttpCodeTarget_TARGET_5XX_COUNT, stat("Sum"))}},
 		{Title: "Healthy hosts / in service", Metrics: []awscloudwatch.IMetric{w.HealthyHosts(dashboard.Period(), "Minimum"), w.InService(dashboard.Period(), "Minimum")}},
 		{Title: "Fleet CPU (%)", Metrics: []awscloudwatch.IMetric{cpu}},
+		{Title: "Worst host: memory / root disk used (%)", Metrics: []awscloudwatch.IMetric{
+			w.HostMetric(HostMemoryMetric, dashboard.Period(), "Maximum"), w.HostMetric(HostDiskMetric, dashboard.Period(), "Maximum")}},
+		{Title: "Worst host: disk I/O time (ms)", Metrics: []awscloudwatch.IMetric{w.HostMetric(HostDiskIOMetric, dashboard.Period(), "Maximum")}},
 	}}
 }

@@ -192,6 +192,12 @@ func (w *Web) addRole(props Props) {
 		Resources: jsii.Strings(*w.Binary.Bucket().ArnForObjects(w.Binary.S3ObjectKey())),
 	}))
 	w.Logs.GrantWrite(w.Role)
+	// The CloudWatch agent's host metrics (memory, disk), in the fleet's namespace only.
+	w.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:    jsii.Strings("cloudwatch:PutMetricData"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": props.MetricsNamespace}},
+	}))
 	if props.Tracing {
 		w.Role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"),
@@ -317,12 +323,13 @@ func (w *Web) addLoadBalancer(props Props) {
 const agentOTLPEndpoint = "127.0.0.1:4318"
 
 // agentConfig is the CloudWatch agent's configuration: ship the service's log file
-// (its business metrics included), and with tracing, receive its spans over OTLP
-// on loopback and forward them to X-Ray.
-func agentConfig(logGroup string, tracing bool) string {
+// (its business metrics included), publish the host's memory, disk and disk I/O
+// (hostMetrics), and with tracing, receive its spans over OTLP on loopback and
+// forward them to X-Ray.
+func agentConfig(logGroup, namespace string, tracing bool) string {
 	config := map[string]any{"logs": map[string]any{"logs_collected": map[string]any{"files": map[string]any{
 		"collect_list": []any{map[string]any{"file_path": "/var/log/shop/service.log", "log_group_name": logGroup, "log_stream_name": "{instance_id}"}},
-	}}}}
+	}}}, "metrics": hostMetrics(namespace)}
 	if tracing {
 		config["traces"] = map[string]any{"traces_collected": map[string]any{"otlp": map[string]any{"http_endpoint": agentOTLPEndpoint}}}
 	}
@@ -331,6 +338,36 @@ func agentConfig(logGroup string, tracing bool) string {
 		panic(err) // maps of strings always marshal
 	}
 	return string(b)
+}
+
+// Host metrics the CloudWatch agent publishes, in the fleet's namespace, every
+// minute: each instance's under its InstanceId, and the fleet's as one series
+// without dimensions (aggregation_dimensions [[]]), which the alarms and the
+// dashboard read: its Maximum is the worst instance.
+const (
+	// HostMemoryMetric is the share of memory in use, in percent.
+	HostMemoryMetric = "mem_used_percent"
+	// HostDiskMetric is the share of the root file system in use, in percent.
+	HostDiskMetric = "disk_used_percent"
+	// HostDiskIOMetric is the time the disks spent on I/O, in milliseconds per period.
+	HostDiskIOMetric = "diskio_io_time"
+	// hostMetricsIntervalSeconds is how often the agent samples them.
+	hostMetricsIntervalSeconds = 60
+)
+
+// hostMetrics is the agent's "metrics" section: memory, the root file system, and
+// disk I/O time.
+func hostMetrics(namespace string) map[string]any {
+	return map[string]any{
+		"namespace":              namespace,
+		"append_dimensions":      map[string]any{"InstanceId": "${aws:InstanceId}"},
+		"aggregation_dimensions": []any{[]any{}},
+		"metrics_collected": map[string]any{
+			"mem":    map[string]any{"measurement": []any{"used_percent"}, "metrics_collection_interval": hostMetricsIntervalSeconds},
+			"disk":   map[string]any{"measurement": []any{"used_percent"}, "resources": []any{"/"}, "drop_device": true, "metrics_collection_interval": hostMetricsIntervalSeconds},
+			"diskio": map[string]any{"measurement": []any{"io_time"}, "metrics_collection_interval": hostMetricsIntervalSeconds},
+		},
+	}
 }
 
 // installService writes the user data: fetch the binary, install it as a systemd
@@ -371,7 +408,7 @@ func (w *Web) installService(ud awsec2.UserData, props Props) {
 		"cat > /etc/shop.env <<'ENV'\n"+envFile.String()+"ENV",
 		"cat > /etc/systemd/system/shop.service <<'UNIT'\n"+unit(props.DrainSeconds)+"UNIT",
 		"cat > /etc/logrotate.d/shop <<'ROTATE'\n/var/log/shop/service.log {\n  daily\n  rotate 3\n  compress\n  copytruncate\n  missingok\n}\nROTATE",
-		"cat > /opt/shop/cloudwatch-agent.json <<'AGENT'\n"+agentConfig(*w.Logs.LogGroupName(), props.Tracing)+"\nAGENT",
+		"cat > /opt/shop/cloudwatch-agent.json <<'AGENT'\n"+agentConfig(*w.Logs.LogGroupName(), props.MetricsNamespace, props.Tracing)+"\nAGENT",
 		"/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/shop/cloudwatch-agent.json",
 		"systemctl daemon-reload && systemctl enable --now shop",
 		fmt.Sprintf("for _ in $(seq 90); do curl -fsS http://127.0.0.1:%d/readyz >/dev/null && break; sleep 2; done", ServicePort),
