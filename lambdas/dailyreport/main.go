@@ -1,6 +1,8 @@
 // Command dailyreport runs on a schedule: it reads yesterday's orders from a read
 // replica (the reader name), writes a JSON report to REPORTS_BUCKET and publishes a
 // one-line summary to REPORTS_TOPIC_ARN, whose subscribers get it by email.
+// `dailyreport local` runs the same report against a local database instead
+// (make report-local; see runLocal).
 package main
 
 import (
@@ -22,6 +24,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == localCommand {
+		os.Exit(runLocal(os.Args[2:], os.Stdout, os.Stderr, time.Now))
+	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	ctx := context.Background()
 	zone, err := time.LoadLocation(os.Getenv(envnames.ReportTimeZone))

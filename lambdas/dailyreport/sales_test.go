@@ -19,26 +19,8 @@ import (
 // (goaws) to a queue, where it arrives.
 func TestReportFromTheReplica(t *testing.T) {
 	db := testdb.New(t)
-	db.Exec(t, `INSERT INTO products (sku, name, price_cents) VALUES ('TB-1', 'toothbrushes', 299), ('KT-1', 'kettles', 1999)`)
 	day := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
-	for i, o := range []struct {
-		at     time.Time
-		status string
-		lines  [][2]int // product, quantity
-	}{
-		{day.Add(9 * time.Hour), "placed", [][2]int{{1, 3}, {2, 1}}},
-		{day.Add(23 * time.Hour), "placed", [][2]int{{1, 2}}},
-		{day.Add(12 * time.Hour), "cancelled", [][2]int{{2, 5}}}, // not a sale
-		{day.Add(-1 * time.Hour), "placed", [][2]int{{2, 9}}},    // the day before
-		{day.Add(24 * time.Hour), "placed", [][2]int{{2, 9}}},    // the day after
-	} {
-		id := []string{"a", "b", "c", "d", "e"}[i]
-		orderID := "00000000-0000-0000-0000-00000000000" + id
-		db.Exec(t, `INSERT INTO orders (id, customer_email, status, total_cents, created_at) VALUES ($1, 'x@example.com', $2, 0, $3)`, orderID, o.status, o.at)
-		for n, l := range o.lines {
-			db.Exec(t, `INSERT INTO order_lines (order_id, line, product_id, quantity, unit_price_cents) VALUES ($1, $2, $3, $4, (SELECT price_cents FROM products WHERE id = $3))`, orderID, n+1, l[0], l[1])
-		}
-	}
+	seedDay(t, db, day)
 	db.WaitForReplica(t)
 
 	ctx := context.Background()
@@ -75,5 +57,31 @@ func TestReportFromTheReplica(t *testing.T) {
 	}
 	if len(out.Messages) != 1 || *out.Messages[0].Body != want {
 		t.Errorf("the reports topic delivered %v, want %q", out.Messages, want)
+	}
+}
+
+// seedDay places, on the primary, two orders on day (5 toothbrushes and a kettle),
+// a cancelled one that day, and one on each neighbouring day: the day's report
+// says "Sold 5 toothbrushes on <day> (UTC): 6 items in 2 orders, $34.94 in all."
+func seedDay(t *testing.T, db *testdb.DB, day time.Time) {
+	t.Helper()
+	db.Exec(t, `INSERT INTO products (sku, name, price_cents) VALUES ('TB-1', 'toothbrushes', 299), ('KT-1', 'kettles', 1999)`)
+	for i, o := range []struct {
+		at     time.Time
+		status string
+		lines  [][2]int // product, quantity
+	}{
+		{day.Add(9 * time.Hour), "placed", [][2]int{{1, 3}, {2, 1}}},
+		{day.Add(23 * time.Hour), "placed", [][2]int{{1, 2}}},
+		{day.Add(12 * time.Hour), "cancelled", [][2]int{{2, 5}}}, // not a sale
+		{day.Add(-1 * time.Hour), "placed", [][2]int{{2, 9}}},    // the day before
+		{day.Add(24 * time.Hour), "placed", [][2]int{{2, 9}}},    // the day after
+	} {
+		id := []string{"a", "b", "c", "d", "e"}[i]
+		orderID := "00000000-0000-0000-0000-00000000000" + id
+		db.Exec(t, `INSERT INTO orders (id, customer_email, status, total_cents, created_at) VALUES ($1, 'x@example.com', $2, 0, $3)`, orderID, o.status, o.at)
+		for n, l := range o.lines {
+			db.Exec(t, `INSERT INTO order_lines (order_id, line, product_id, quantity, unit_price_cents) VALUES ($1, $2, $3, $4, (SELECT price_cents FROM products WHERE id = $3))`, orderID, n+1, l[0], l[1])
+		}
 	}
 }
