@@ -11,6 +11,9 @@
 # other tests, running at the same time, never see their faults:
 #
 #   SERVICES_SET=faults bash scripts/services.sh start   # .services-faults/env, SHOP_FAULT_*
+#
+# SERVICES_PORT_OFFSET (default 0) moves every port of both sets, so that two
+# clones can run their tests on one machine at the same time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +25,7 @@ case "$set_name" in
 esac
 bin_dir=.services/bin
 goaws_version=v0.5.4
+offset=$((offset + ${SERVICES_PORT_OFFSET:-0}))
 pg_primary_port=$((55432 + offset))
 pg_replica_port=$((55433 + offset))
 redis_port=$((56379 + offset))
