@@ -29,7 +29,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps app synth synth-all cost test bootstrap delivery failover rotate-origin-secret faults fuzz run-local stop-local report-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps app synth synth-all cost test bootstrap delivery failover rotate-origin-secret faults fuzz run-local stop-local catalog-import report-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -83,6 +83,12 @@ run-local: ## run the service on loopback against local PostgreSQL + replica, Re
 
 stop-local: ## stop what run-local started
 	bash scripts/stop-local.sh
+
+catalog-import: deps ## load FILE=products.csv (sku,name,price_cents,stock) into the local run (make run-local first)
+	@if [ "$(origin STAGE)" = "command line" ] || [ "$(origin STAGE)" = "environment" ]; then \
+	  echo "catalog-import: STAGE=$(STAGE): loading into a deployed stage is not in this starter yet; without STAGE it loads into the local run"; exit 2; fi
+	@[ -f .services/env ] || { echo "catalog-import: no local run: make run-local first"; exit 1; }
+	@. ./.services/env && go run ./cmd/catalog-import -file "$(FILE)"
 
 report-local: deps ## the daily report's own code over the local run's replica (make run-local first); DATE=YYYY-MM-DD, default today
 	@[ -f .services/env ] || { echo "report-local: no local run: make run-local first"; exit 1; }

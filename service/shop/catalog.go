@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/example/scalable-web/internal/catalog"
 )
 
 // ErrNotFound is returned for a product or order that does not exist.
@@ -48,11 +50,12 @@ type Catalog struct {
 // Queries is how many catalog queries reached a database.
 func (c *Catalog) Queries() int64 { return c.queries.Load() }
 
-func productKey(id int64) string { return "product:" + strconv.FormatInt(id, 10) }
-
-// catalogVersion is part of every page's cache key: bumping it on any product
+// The cache keys, shared with catalog imports (internal/catalog): a product's,
+// and the version that is part of every page's key, so bumping it on any product
 // change retires every cached page at once.
-const catalogVersion = "catalog:version"
+var productKey = catalog.ProductKey
+
+const catalogVersion = catalog.VersionKey
 
 // Product returns one product.
 func (c *Catalog) Product(ctx context.Context, id int64) (Product, error) {
