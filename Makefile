@@ -29,7 +29,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 GO_FILES = $(shell find . \( -name node_modules -o -name cdk.out -o -name .git \) -prune -o -name '*.go' -print)
 
-.PHONY: help deps app synth synth-all cost test bootstrap delivery failover rotate-origin-secret faults fuzz run-local stop-local catalog-import report-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
+.PHONY: help deps app synth synth-all cost test bootstrap delivery failover smoke rotate-origin-secret faults fuzz run-local stop-local catalog-import report-local services services-stop lint bench bench-service diff deploy destroy snapshot-update bench-synth clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 18
@@ -111,6 +111,19 @@ diff: deps aws-credentials ## cdk diff of STAGE against the account in your AWS 
 deploy: deps aws-credentials production-confirmed ## cdk deploy of STAGE (a production stage needs CONFIRM=STAGE and an alarm subscriber)
 	@echo "cdk deploy of every stack of stage $(STAGE)"
 	$(CDK) deploy $(CDK_FLAGS) -c deploy=true --all --require-approval $(APPROVAL)
+
+# A URL without STAGE is any running shop, the local run included: its limits are
+# unknown, so the checks of the WAF, API Gateway and the API's own URL (API_URL=)
+# are skipped. STAGE reads the stage's limits from its config, and the URLs not
+# given from its stacks' outputs, with AWS credentials.
+smoke: deps ## bounded checks of STAGE as deployed, or of URL=<base> (API_URL=<API's own URL>): prints a table, fails on a FAIL
+	@if [ -n "$(URL)" ] && [ "$(origin STAGE)" = file ]; then \
+	  go run ./cmd/smoke -url "$(URL)" $(if $(API_URL),-api-url "$(API_URL)"); \
+	else \
+	  $(MAKE) --no-print-directory production-confirmed STAGE=$(STAGE) CONFIRM=$(CONFIRM) MAKECMDGOALS=smoke && \
+	  { { [ -n "$(URL)" ] && [ -n "$(API_URL)" ]; } || $(MAKE) --no-print-directory aws-credentials MAKECMDGOALS="smoke STAGE=$(STAGE)"; } && \
+	  go run ./cmd/smoke -stage $(STAGE) $(if $(URL),-url "$(URL)") $(if $(API_URL),-api-url "$(API_URL)"); \
+	fi
 
 bootstrap: deps aws-credentials ## cdk bootstrap of STAGE's own qualifier in its region(s) and us-east-1 (once per stage and account; REGION= or AWS_REGION)
 	@region=$$(go run ./cmd/stage -stage $(STAGE) -field region); region=$${region:-$${REGION:-$$AWS_REGION}}; \

@@ -177,8 +177,9 @@ func trustProblem(condition map[string]any, want []string) string {
 
 // TestDeliveryRolesOnlyReachTheCdkRoles: the deploy role may assume the CDK
 // bootstrap's deploy, file-publishing and lookup roles of the stage's region and
-// us-east-1, and nothing else; the diff role assumes no role at all and reads only
-// the stage's deployed templates and the bootstrap's version.
+// us-east-1, and describe the stage's stacks (make smoke reads their outputs), and
+// nothing else; the diff role assumes no role at all and reads only the stage's
+// deployed templates and the bootstrap's version.
 func TestDeliveryRolesOnlyReachTheCdkRoles(t *testing.T) {
 	var qualifier string
 	cdkRole := func(kind, region string) string {
@@ -190,6 +191,7 @@ func TestDeliveryRolesOnlyReachTheCdkRoles(t *testing.T) {
 		// want: role → "action list" → resources
 		want := map[string]map[string][]string{diff: {}, deploy: {}}
 		templates, ssm, assume := strings.Join(delivery.DiffTemplateActions, ","), "ssm:GetParameter", "sts:AssumeRole,sts:TagSession"
+		outputs := strings.Join(delivery.DeployReadActions, ",")
 		var regions []string // the stage's regions and the edge's, as the policies write them
 		for _, region := range append(s.cfg.Regions(), edge.Region) {
 			if region == "" {
@@ -200,7 +202,9 @@ func TestDeliveryRolesOnlyReachTheCdkRoles(t *testing.T) {
 			}
 		}
 		for _, region := range regions {
-			want[diff][templates] = append(want[diff][templates], "arn:${AWS::Partition}:cloudformation:"+region+":${AWS::AccountId}:stack/"+s.cfg.Prefix+"-*/*")
+			stacks := "arn:${AWS::Partition}:cloudformation:" + region + ":${AWS::AccountId}:stack/" + s.cfg.Prefix + "-*/*"
+			want[diff][templates] = append(want[diff][templates], stacks)
+			want[deploy][outputs] = append(want[deploy][outputs], stacks)
 			want[diff][ssm] = append(want[diff][ssm], "arn:${AWS::Partition}:ssm:"+region+":${AWS::AccountId}:parameter/cdk-bootstrap/"+qualifier+"/version")
 			for _, kind := range []string{"deploy", "file-publishing", "lookup"} {
 				want[deploy][assume] = append(want[deploy][assume], cdkRole(kind, region))

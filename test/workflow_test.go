@@ -49,12 +49,13 @@ type job struct {
 }
 
 type step struct {
-	ID    string         `yaml:"id"`
-	If    string         `yaml:"if"`
-	Uses  string         `yaml:"uses"`
-	Run   string         `yaml:"run"`
-	Shell string         `yaml:"shell"`
-	With  map[string]any `yaml:"with"`
+	ID              string         `yaml:"id"`
+	If              string         `yaml:"if"`
+	Uses            string         `yaml:"uses"`
+	Run             string         `yaml:"run"`
+	Shell           string         `yaml:"shell"`
+	With            map[string]any `yaml:"with"`
+	ContinueOnError any            `yaml:"continue-on-error"`
 }
 
 const workflowFile = "../.github/workflows/ci-cd.yml"
@@ -240,6 +241,36 @@ func TestWorkflowDeploysStagesInOrder(t *testing.T) {
 	}
 }
 
+// TestWorkflowSmokeTestsEachStageAfterItsDeploy: each deploy job runs make smoke
+// on its stage after make deploy, as a step that fails the job when a check fails
+// (no continue-on-error), so fail-fast promotes nothing past a stage whose smoke
+// test failed; with the confirmation a production stage asks for.
+func TestWorkflowSmokeTestsEachStageAfterItsDeploy(t *testing.T) {
+	w, _ := readWorkflow(t)
+	steps := w.Jobs["deploy"].Steps
+	deploy, smoke := -1, -1
+	for i, s := range steps {
+		if strings.Contains(s.Run, "make deploy ") {
+			deploy = i
+		}
+		if strings.Contains(s.Run, "make smoke ") {
+			smoke = i
+			if want := "make smoke STAGE=${{ matrix.stage }} CONFIRM=${{ matrix.stage }}"; strings.TrimSpace(s.Run) != want {
+				t.Errorf("the smoke step runs %q, want %q", s.Run, want)
+			}
+			if s.ContinueOnError != nil && s.ContinueOnError != false {
+				t.Errorf("the smoke step has continue-on-error %v: a failed check must fail the job", s.ContinueOnError)
+			}
+		}
+	}
+	switch {
+	case deploy < 0 || smoke < 0:
+		t.Fatalf("deploy job: make deploy at step %d, make smoke at step %d: want both", deploy, smoke)
+	case smoke < deploy:
+		t.Errorf("deploy job: make smoke (step %d) runs before make deploy (step %d)", smoke, deploy)
+	}
+}
+
 // TestWorkflowFailsOnAFailedPipe: every run step is bash with pipefail (GitHub's
 // `shell: bash`), so `make diff | tee` fails when make does.
 func TestWorkflowFailsOnAFailedPipe(t *testing.T) {
@@ -308,7 +339,7 @@ func TestWorkflowDeploysOnlyTheHeadOfMain(t *testing.T) {
 				checked = strings.Contains(s.Run, "commits/main") && strings.Contains(s.Run, "GITHUB_SHA") && strings.Contains(s.Run, "stale=true")
 				continue
 			}
-			reaches := strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@") || strings.Contains(s.Run, "make deploy")
+			reaches := strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@") || strings.Contains(s.Run, "make deploy") || strings.Contains(s.Run, "make smoke")
 			if reaches && (!checked || s.If != "steps.head.outputs.stale != 'true'") {
 				t.Errorf("%s: step %q%q runs without the head-of-main check before it (if %q)", name, s.Uses, s.Run, s.If)
 			}

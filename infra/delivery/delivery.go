@@ -7,7 +7,8 @@
 //     bootstrap's version, which is all `cdk diff --method=template` needs, and
 //     nothing else: not the CDK's lookup role, whose ReadOnlyAccess reads the account;
 //   - the deploy role, for jobs of the stage's GitHub environment, may assume the
-//     CDK's deploy and file-publishing roles.
+//     CDK's deploy and file-publishing roles, and read its stage's stacks' outputs,
+//     where `make smoke` finds the deployed stage's addresses.
 //
 // Neither role can do anything else itself. What a deployment may change is decided by
 // the bootstrap's CloudFormation execution role, as for any `cdk deploy`.
@@ -69,6 +70,12 @@ type Delivery struct {
 // DiffTemplateActions are what the diff role may do on the stage's stacks: find
 // them and read their deployed templates.
 var DiffTemplateActions = []string{"cloudformation:DescribeStacks", "cloudformation:GetTemplate"}
+
+// DeployReadActions are what the deploy role may do itself on the stage's stacks:
+// read their outputs, where the smoke test after each deploy finds the site's and
+// the API's addresses (cmd/smoke). It changes nothing, and shows nothing the
+// deploy, which writes those stacks, could not.
+var DeployReadActions = []string{"cloudformation:DescribeStacks"}
 
 // DeployRoleName is the name of the role the deploy jobs of a stage assume.
 func DeployRoleName(prefix string) string { return prefix + "-github-deploy" }
@@ -150,6 +157,13 @@ func New(scope constructs.Construct, id string, props Props) *Delivery {
 	d.DeployRole = d.role("DeployRole", DeployRoleName(props.NamePrefix), props.SubjectPrefixes, "environment:"+props.Environment,
 		"the "+props.Environment+" environment of "+props.Repository+": cdk deploy through the CDK deploy role", awscdk.Duration_Hours(jsii.Number(2)))
 	d.DeployRole.AddToPolicy(assume(cdkRoles("deploy", "file-publishing", "lookup")))
+	d.DeployRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings(DeployReadActions...),
+		Resources: &stacks,
+	}))
+	checks.Suppress(d.DeployRole, "AwsSolutions-IAM5",
+		"Read the outputs of this stage's stacks only (make smoke after a deploy): their names start with the stage's prefix, and a stack's ARN ends with an ID CloudFormation makes up, hence stack/<prefix>-*/*.",
+		"/^Resource::arn:<AWS::Partition>:cloudformation:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:stack\\/"+props.NamePrefix+"-\\*\\/\\*$/")
 	return d
 }
 

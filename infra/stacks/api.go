@@ -12,6 +12,7 @@ import (
 	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/routing"
+	"github.com/example/scalable-web/internal/stackoutputs"
 )
 
 // API is the stateless stack of the HTTP API that fronts the internal load balancer.
@@ -52,7 +53,7 @@ func buildAPI(stack awscdk.Stack, cfg config.Config, at Regional, web *Web, regi
 		LogsKey:            at.LogsKey,
 	})
 	alarms.Notify(at.AlarmTopic.Topic, httpAPI.Alarms...)
-	output(stack, "ApiUrl", httpAPI.HTTPAPI.ApiEndpoint(), "The API's endpoint (CloudFront will sit in front of it)")
+	output(stack, stackoutputs.APIURL.Key, httpAPI.HTTPAPI.ApiEndpoint(), "The API's endpoint (CloudFront will sit in front of it)")
 	out := &API{Stack: stack, API: httpAPI}
 	if cfg.Secondary.Enabled() && cfg.Edge.HasDomain() {
 		e := cfg.Edge

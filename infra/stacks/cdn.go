@@ -12,6 +12,7 @@ import (
 	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/routing"
+	"github.com/example/scalable-web/internal/stackoutputs"
 )
 
 // CDN is the stateless stack of the CloudFront distribution, in the stage's region:
@@ -61,7 +62,7 @@ func NewCDN(scope constructs.Construct, id string, cfg config.Config, sourceDir 
 	if e.HasDomain() {
 		url = jsii.String("https://" + e.Domain)
 	}
-	output(stack, "SiteUrl", url, "The shop's address")
+	output(stack, stackoutputs.SiteURL.Key, url, "The shop's address")
 	output(stack, "DistributionId", d.Distribution.DistributionId(), "For cache invalidations: aws cloudfront create-invalidation --distribution-id ...")
 	return &CDN{Stack: stack, Site: d}
 }

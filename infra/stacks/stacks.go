@@ -10,6 +10,7 @@ import (
 	"github.com/example/scalable-web/infra/checks"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/trust"
+	"github.com/example/scalable-web/internal/stackoutputs"
 )
 
 // Stacks are the stacks of one stage.
@@ -54,12 +55,13 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 	}
 	s.Events = NewEvents(scope, cfg.Prefix+"-events", cfg, sourceDir, s.Stateful)
 	s.Web = NewWeb(scope, cfg.Prefix+"-web", cfg, sourceDir, s.Stateful, s.Events)
-	s.API = NewAPI(scope, cfg.Prefix+"-api", cfg, s.Stateful, s.Web)
+	// The api and cdn stacks are named where make smoke looks for their outputs.
+	s.API = NewAPI(scope, stackoutputs.APIURL.StackName(cfg.Prefix), cfg, s.Stateful, s.Web)
 	if standby != nil {
 		s.Standby.Failover = NewStandbyFailover(scope, cfg, sourceDir, s.Stateful, s.Web, s.API, s.Standby)
 	}
 	s.Edge = NewEdge(scope, cfg.Prefix+"-edge", cfg)
-	s.CDN = NewCDN(scope, cfg.Prefix+"-cdn", cfg, sourceDir, s.Edge, s.Stateful, s.API, s.Standby)
+	s.CDN = NewCDN(scope, stackoutputs.SiteURL.StackName(cfg.Prefix), cfg, sourceDir, s.Edge, s.Stateful, s.API, s.Standby)
 	s.Ops = NewOps(scope, cfg.Prefix+"-ops", cfg, s)
 	if cfg.Delivery.GitHubRepository != "" {
 		s.Delivery = NewDelivery(scope, cfg.Prefix+"-delivery", cfg)
