@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts and stops the real services the integration tests use, on loopback only:
 # a PostgreSQL primary and a streaming replica (pg_basebackup -R), redis-server, and
-# goaws (SNS + SQS). Installs what is missing from Debian's packages and the Go module
-# proxy; where it cannot (not root, no apt-get), it stops and prints the command to run.
+# goaws (SNS + SQS); beside them Chromium, which the storefront's browser test
+# drives. Installs what is missing from Debian's packages and the Go module proxy;
+# where it cannot (not root, no apt-get), it stops and prints the command to run.
 #
 #   bash scripts/services.sh start   # writes .services/env for the tests to source
 #   bash scripts/services.sh stop    # stops each server by its process id
@@ -33,13 +34,22 @@ goaws_port=$((54100 + offset))
 
 die() { echo "services: $*" >&2; exit 1; }
 
+# need_packages installs the servers' packages, and chromium, the browser the
+# storefront test drives (service/shop/browser_test.go; CHROMIUM names another
+# binary). Without root, a missing server stops here with the command to run; a
+# missing browser is only reported, so that make run-local and the benchmarks go
+# on without it (the browser test fails and says the same).
 need_packages() {
   local missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  local servers=${#missing[@]}
+  [ -n "${CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return
   if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    die "missing ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}"
+    [ "$servers" -eq 0 ] || die "missing ${missing[*]}; install them with: sudo apt-get install -y ${missing[*]}"
+    echo "services: missing chromium, which the storefront's browser test needs; install it with: sudo apt-get install -y chromium" >&2
+    return
   fi
   echo "services: installing ${missing[*]}"
   apt-get update -qq

@@ -113,6 +113,9 @@ func serve(log *slog.Logger) error {
 		Orders:  orders,
 		Relay:   relay, DB: dbs, Cache: cache, Log: log, AdminToken: cfg.AdminToken,
 		Static: staticFiles(),
+		// Without the origin secret no CloudFront is in front (make run-local): the
+		// service sets the security headers CloudFront would.
+		SecurityHeaders: cfg.OriginSecretARN == "",
 	}
 	if cfg.OriginSecretARN != "" {
 		server.Origin = &shop.OriginGuard{Secrets: secrets, SecretID: cfg.OriginSecretARN, Log: log,

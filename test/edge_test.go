@@ -3,7 +3,9 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/example/scalable-web/infra/edge"
 	"github.com/example/scalable-web/infra/routing"
 	"github.com/example/scalable-web/infra/stacks"
+	"github.com/example/scalable-web/internal/securityheaders"
 	"github.com/example/scalable-web/internal/shopapi"
 )
 
@@ -392,6 +395,9 @@ func TestDistributionProtocolsHeadersAndLogs(t *testing.T) {
 				t.Errorf("%s %v, want set and overriding the origin", h, sec[h])
 			}
 		}
+		if got, want := cloudFrontHeaders(sec), securityheaders.Header(); !reflect.DeepEqual(got, want) {
+			t.Errorf("CloudFront adds %v, want securityheaders.Header(), what the local run sets: %v", got, want)
+		}
 		for _, b := range append(asList(dist["CacheBehaviors"]), dist["DefaultCacheBehavior"].(map[string]any)) {
 			if p, ok := b["ResponseHeadersPolicyId"].(map[string]any); !ok || p["Ref"] == nil {
 				t.Errorf("behaviour %v has no security headers policy", b["PathPattern"])
@@ -639,4 +645,37 @@ func roleReadsSecret(s *synthesis, stack, secret string) bool {
 		}
 	}
 	return false
+}
+
+// cloudFrontHeaders are the headers a response headers policy's
+// SecurityHeadersConfig adds, written as CloudFront writes them.
+func cloudFrontHeaders(sec map[string]any) http.Header {
+	h := http.Header{}
+	if c, ok := sec["StrictTransportSecurity"].(map[string]any); ok {
+		seconds, _ := c["AccessControlMaxAgeSec"].(float64)
+		v := fmt.Sprintf("max-age=%d", int64(seconds))
+		if c["IncludeSubdomains"] == true {
+			v += "; includeSubDomains"
+		}
+		if c["Preload"] == true {
+			v += "; preload"
+		}
+		h.Set("Strict-Transport-Security", v)
+	}
+	if _, ok := sec["ContentTypeOptions"]; ok {
+		h.Set("X-Content-Type-Options", "nosniff")
+	}
+	if c, ok := sec["FrameOptions"].(map[string]any); ok {
+		h.Set("X-Frame-Options", fmt.Sprint(c["FrameOption"]))
+	}
+	if c, ok := sec["ReferrerPolicy"].(map[string]any); ok {
+		h.Set("Referrer-Policy", fmt.Sprint(c["ReferrerPolicy"]))
+	}
+	if c, ok := sec["ContentSecurityPolicy"].(map[string]any); ok {
+		h.Set("Content-Security-Policy", fmt.Sprint(c["ContentSecurityPolicy"]))
+	}
+	if c, ok := sec["XSSProtection"]; ok { // not one of securityheaders': the comparison fails
+		h.Set("X-XSS-Protection", fmt.Sprint(c))
+	}
+	return h
 }

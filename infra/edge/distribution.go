@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -21,6 +22,7 @@ import (
 	"github.com/example/scalable-web/infra/logs"
 	"github.com/example/scalable-web/infra/removal"
 	"github.com/example/scalable-web/infra/storage"
+	"github.com/example/scalable-web/internal/securityheaders"
 	"github.com/example/scalable-web/internal/shopapi"
 )
 
@@ -271,32 +273,58 @@ const (
 	staticNoncurrentDays = 30
 )
 
-// hstsMaxAgeDays is Strict-Transport-Security's max-age: two years, what the HSTS
-// preload list asks for.
-const hstsMaxAgeDays = 365 * 2
-
 // newSecurityHeaders sets the security headers on every response, whatever the
-// origin sent.
+// origin sent: the values of internal/securityheaders, which the local run of the
+// service sets too.
 func newSecurityHeaders(scope constructs.Construct) awscloudfront.ResponseHeadersPolicy {
 	return awscloudfront.NewResponseHeadersPolicy(scope, jsii.String("SecurityHeaders"), &awscloudfront.ResponseHeadersPolicyProps{
 		Comment: jsii.String("Security headers on every response, whatever the origin sent"),
 		SecurityHeadersBehavior: &awscloudfront.ResponseSecurityHeadersBehavior{
 			StrictTransportSecurity: &awscloudfront.ResponseHeadersStrictTransportSecurity{
-				AccessControlMaxAge: awscdk.Duration_Days(jsii.Number(hstsMaxAgeDays)), IncludeSubdomains: jsii.Bool(true), Override: jsii.Bool(true),
+				AccessControlMaxAge: awscdk.Duration_Seconds(jsii.Number(securityheaders.HSTSMaxAge.Seconds())),
+				IncludeSubdomains:   jsii.Bool(securityheaders.HSTSIncludeSubdomains), Override: jsii.Bool(true),
 			},
+			// CloudFront's only value: nosniff.
 			ContentTypeOptions: &awscloudfront.ResponseHeadersContentTypeOptions{Override: jsii.Bool(true)},
 			FrameOptions: &awscloudfront.ResponseHeadersFrameOptions{
-				FrameOption: awscloudfront.HeadersFrameOption_DENY, Override: jsii.Bool(true),
+				FrameOption: cloudFrontName(frameOptions, "FrameOptions", securityheaders.FrameOptions), Override: jsii.Bool(true),
 			},
 			ReferrerPolicy: &awscloudfront.ResponseHeadersReferrerPolicy{
-				ReferrerPolicy: awscloudfront.HeadersReferrerPolicy_STRICT_ORIGIN_WHEN_CROSS_ORIGIN, Override: jsii.Bool(true),
+				ReferrerPolicy: cloudFrontName(referrerPolicies, "ReferrerPolicy", securityheaders.ReferrerPolicy), Override: jsii.Bool(true),
 			},
 			ContentSecurityPolicy: &awscloudfront.ResponseHeadersContentSecurityPolicy{
-				ContentSecurityPolicy: jsii.String("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"),
-				Override:              jsii.Bool(true),
+				ContentSecurityPolicy: jsii.String(securityheaders.ContentSecurityPolicy), Override: jsii.Bool(true),
 			},
 		},
 	})
+}
+
+// CloudFront's names of the header values securityheaders may choose from.
+var (
+	frameOptions = map[string]awscloudfront.HeadersFrameOption{
+		"DENY": awscloudfront.HeadersFrameOption_DENY, "SAMEORIGIN": awscloudfront.HeadersFrameOption_SAMEORIGIN,
+	}
+	referrerPolicies = map[string]awscloudfront.HeadersReferrerPolicy{
+		"no-referrer":                     awscloudfront.HeadersReferrerPolicy_NO_REFERRER,
+		"no-referrer-when-downgrade":      awscloudfront.HeadersReferrerPolicy_NO_REFERRER_WHEN_DOWNGRADE,
+		"origin":                          awscloudfront.HeadersReferrerPolicy_ORIGIN,
+		"origin-when-cross-origin":        awscloudfront.HeadersReferrerPolicy_ORIGIN_WHEN_CROSS_ORIGIN,
+		"same-origin":                     awscloudfront.HeadersReferrerPolicy_SAME_ORIGIN,
+		"strict-origin":                   awscloudfront.HeadersReferrerPolicy_STRICT_ORIGIN,
+		"strict-origin-when-cross-origin": awscloudfront.HeadersReferrerPolicy_STRICT_ORIGIN_WHEN_CROSS_ORIGIN,
+		"unsafe-url":                      awscloudfront.HeadersReferrerPolicy_UNSAFE_URL,
+	}
+)
+
+// cloudFrontName is CloudFront's name of the header value securityheaders.constant
+// holds. A value CloudFront cannot express stops the synth: it is a constant of
+// the code, not a setting, and the policy must not leave the header out.
+func cloudFrontName[V any](names map[string]V, constant, value string) V {
+	v, ok := names[value]
+	if !ok {
+		panic(fmt.Sprintf("securityheaders.%s %q: CloudFront's response headers policy has no such value", constant, value))
+	}
+	return v
 }
 
 // suppress records the AwsSolutions rules the distribution breaks on purpose.

@@ -19,6 +19,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/example/scalable-web/internal/securityheaders"
 	"github.com/example/scalable-web/internal/shopapi"
 )
 
@@ -37,6 +38,11 @@ type Server struct {
 	// Static holds the storefront: index.html is served at /, the rest under
 	// /static/. In AWS, CloudFront serves /static/* from S3 and only / reaches here.
 	Static fs.FS
+	// SecurityHeaders sets on every response the headers CloudFront's response
+	// headers policy adds in AWS (internal/securityheaders), for a run with no
+	// CloudFront in front: the local one. Behind CloudFront they would only be
+	// replaced.
+	SecurityHeaders bool
 }
 
 const (
@@ -66,10 +72,15 @@ func (s *Server) Handler() http.Handler {
 		})
 		mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(s.Static)))
 	}
-	if s.Origin == nil {
-		return s.middleware(mux)
+	var h http.Handler = mux
+	if s.Origin != nil {
+		h = s.Origin.Wrap(h)
 	}
-	return s.middleware(s.Origin.Wrap(mux))
+	h = s.middleware(h)
+	if s.SecurityHeaders {
+		h = securityheaders.Wrap(h)
+	}
+	return h
 }
 
 // startSession gives a browser that has none a storefront session: a random

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -59,6 +60,9 @@ type options struct {
 	// standby points the primary pool (and so the relay) at the replica, as in a
 	// standby region before a failover promotes its read replica.
 	standby bool
+	// storefront serves the storefront (service/static) with the security headers,
+	// as main does on the local run.
+	storefront bool
 }
 
 func newShop(t *testing.T, o options) *shopUnderTest {
@@ -122,6 +126,9 @@ func newShop(t *testing.T, o options) *shopUnderTest {
 		Catalog: &Catalog{DB: s.dbs, Cache: s.cache, QueryTimeout: readTimeout},
 		Orders:  &Orders{DB: s.dbs, QueryTimeout: writeTimeout},
 		Relay:   s.relay, DB: s.dbs, Cache: s.cache, Log: quiet, AdminToken: "secret-admin-token",
+	}
+	if o.storefront {
+		s.server.Static, s.server.SecurityHeaders = os.DirFS("../static"), true
 	}
 	s.http = httptest.NewServer(s.server.Handler())
 	t.Cleanup(s.http.Close)

@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 	"testing/fstest"
 
+	"github.com/example/scalable-web/internal/securityheaders"
 	"github.com/example/scalable-web/internal/shopapi"
 )
 
@@ -73,5 +75,31 @@ func TestStorefrontStartsASession(t *testing.T) {
 	}
 	if c := get("forged; value"); c == nil {
 		t.Error("GET / with a malformed session kept it, want a new one")
+	}
+}
+
+// TestSecurityHeadersOnTheLocalRun: with SecurityHeaders (the local run), every
+// response carries the headers CloudFront adds in AWS, a missing file's 404 too;
+// without (behind CloudFront, which sets them), the service sends no policy.
+func TestSecurityHeadersOnTheLocalRun(t *testing.T) {
+	static := fstest.MapFS{"index.html": {Data: []byte("<h1>shop</h1>")}, "app.js": {Data: []byte("// js")}}
+	for _, on := range []bool{true, false} {
+		s := &Server{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Static: static, SecurityHeaders: on}
+		h := s.Handler()
+		for _, path := range []string{"/", "/static/app.js", "/static/missing.js", "/healthz"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			if !on {
+				if csp := rec.Header().Get("Content-Security-Policy"); csp != "" {
+					t.Errorf("without SecurityHeaders, GET %s: Content-Security-Policy %q, want none", path, csp)
+				}
+				continue
+			}
+			for name, want := range securityheaders.Header() {
+				if got := rec.Header().Values(name); !reflect.DeepEqual(got, want) {
+					t.Errorf("GET %s: %s %q, want %q", path, name, got, want)
+				}
+			}
+		}
 	}
 }
