@@ -58,7 +58,8 @@ type Props struct {
 type Region struct {
 	constructs.Construct
 	// HealthCheck is healthy while none of Props.Down is in alarm. A failover
-	// inverts the old primary's to keep traffic away from it (README: Failover).
+	// raises the old primary's threshold above its children, so that it fails for
+	// good and keeps traffic away from it (README: Failover runbook).
 	HealthCheck awsroute53.HealthCheck
 	// Certificate covers ReadName and WriteName, validated through DNS in the zone.
 	Certificate awscertificatemanager.Certificate

@@ -62,7 +62,7 @@ func buildAPI(stack awscdk.Stack, cfg config.Config, at Regional, web *Web, regi
 			Region: region, Primary: primary, API: httpAPI.HTTPAPI, Stage: httpAPI.Stage,
 			Down: []awscloudwatch.Alarm{httpAPI.ServerErrors, web.Web.LoadBalancer5xx, web.Web.NoHealthyHosts},
 		})
-		output(stack, HealthCheckIDOutput, out.Routing.HealthCheck.HealthCheckId(), "The region's Route 53 health check: a failover inverts the old primary's (README: Failover)")
+		output(stack, HealthCheckIDOutput, out.Routing.HealthCheck.HealthCheckId(), "The region's Route 53 health check: a failover makes the old primary's fail for good (README: Failover runbook)")
 	}
 	return out
 }
