@@ -8,12 +8,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/example/scalable-web/internal/securityheaders"
 	"github.com/example/scalable-web/internal/shopapi"
 )
 
@@ -178,28 +181,35 @@ func (r *run) staticFile(ctx context.Context) (Status, string) {
 	return Pass, fmt.Sprintf("%s: 200, %d bytes", r.staticPath, len(resp.body))
 }
 
-// securityHeaders are the headers CloudFront's response-headers policy sets on
-// every answer (infra/edge).
-var securityHeaders = []string{"Strict-Transport-Security", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Content-Security-Policy"}
+// securityHeaders are the headers, and their values, that CloudFront's
+// response-headers policy sets on every answer: the one definition infra/edge
+// builds the policy from.
+var securityHeaders = securityheaders.Header()
 
-// securityHeaders checks an answer's security headers. Without them the check
-// fails, unless the target is known to have no CloudFront in front of it: a URL
-// given without a stage whose answers do not come through CloudFront.
+// securityHeaderNames are their names, in a fixed order for messages.
+var securityHeaderNames = slices.Sorted(maps.Keys(securityHeaders))
+
+// securityHeaders checks an answer's security headers against that definition.
+// Without them the check fails, unless the target is known to have no CloudFront
+// in front of it: a URL given without a stage whose answers do not come through
+// CloudFront. A header with another value than the definition's fails.
 func (r *run) securityHeaders(resp *response, of string) (Status, string) {
 	if resp == nil {
 		return Skipped, needs(of)
 	}
 	var missing []string
-	for _, h := range securityHeaders {
-		if resp.header.Get(h) == "" {
+	for _, h := range securityHeaderNames {
+		got, want := resp.header.Get(h), securityHeaders.Get(h)
+		switch {
+		case got == "":
 			missing = append(missing, h)
+		case got != want:
+			return Fail, fmt.Sprintf("%s %q, want %q", h, got, want)
 		}
 	}
 	switch {
-	case len(missing) == 0 && resp.header.Get("X-Content-Type-Options") != "nosniff":
-		return Fail, fmt.Sprintf("X-Content-Type-Options %q, want nosniff", resp.header.Get("X-Content-Type-Options"))
 	case len(missing) == 0:
-		return Pass, strings.Join(securityHeaders, ", ")
+		return Pass, strings.Join(securityHeaderNames, ", ")
 	case r.target.Stage == nil && !r.cloudFront:
 		return Skipped, fmt.Sprintf("no CloudFront in front of %s, which adds them (%s)", r.site, missingList(missing))
 	default:
@@ -208,7 +218,7 @@ func (r *run) securityHeaders(resp *response, of string) (Status, string) {
 }
 
 func missingList(missing []string) string {
-	if len(missing) == len(securityHeaders) {
+	if len(missing) == len(securityHeaderNames) {
 		return fmt.Sprintf("none of the %d is set", len(missing))
 	}
 	return "missing " + strings.Join(missing, ", ")

@@ -25,8 +25,9 @@ type fakeStage struct {
 	// burst is the order route's bucket at the API's own URL (0: no throttle); it
 	// does not refill.
 	burst     int
-	noHeaders bool // CloudFront's security headers are not added
-	apiOpen   bool // the API's own URL serves without the origin header
+	noHeaders bool   // CloudFront's security headers are not added
+	csp       string // a Content-Security-Policy other than the definition's
+	apiOpen   bool   // the API's own URL serves without the origin header
 
 	mu       sync.Mutex
 	site     int            // requests to the site
@@ -59,10 +60,12 @@ func (f *fakeStage) siteHandler(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Amz-Cf-Id", "fake")
 	w.Header().Set("Via", "1.1 fake.cloudfront.net (CloudFront)")
 	if !f.noHeaders {
-		for _, h := range securityHeaders {
-			w.Header().Set(h, "set")
+		for h, v := range securityHeaders {
+			w.Header()[h] = v
 		}
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		if f.csp != "" {
+			w.Header().Set("Content-Security-Policy", f.csp)
+		}
 	}
 	if blocked {
 		w.WriteHeader(http.StatusTooManyRequests)
@@ -204,6 +207,11 @@ func TestStage(t *testing.T) {
 			name: "no security headers", stage: &fakeStage{ipLimit: 60, sessionLimit: 20, wafLag: 2, burst: 5, noHeaders: true},
 			want:   map[string]Status{CheckStorefrontHeaders: Fail, CheckStaticHeaders: Fail},
 			detail: map[string]string{CheckStaticHeaders: "none of the 5 is set"},
+		},
+		{
+			name: "a weaker policy", stage: &fakeStage{ipLimit: 60, sessionLimit: 20, wafLag: 2, burst: 5, csp: "default-src *"},
+			want:   map[string]Status{CheckStorefrontHeaders: Fail, CheckStaticHeaders: Fail},
+			detail: map[string]string{CheckStaticHeaders: `Content-Security-Policy "default-src *", want "default-src 'self'`},
 		},
 		{
 			name: "no API URL", stage: healthy(), noAPI: true,
