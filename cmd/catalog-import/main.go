@@ -83,17 +83,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
-	if err := catalog.Forget(ctx, redisCache{rdb}, res.ChangedIDs); err != nil {
+	if err := catalog.Forget(ctx, catalog.RedisCache{Client: rdb}, res.ChangedIDs); err != nil {
 		return fail(err) // the load stands; the cache serves the old entries until their TTL
 	}
 	fmt.Fprintf(stdout, "dropped %d products and every page from the cache\n", len(res.ChangedIDs))
 	return 0
 }
-
-// redisCache is catalog.Cache on a go-redis client.
-type redisCache struct{ c *redis.Client }
-
-func (r redisCache) Delete(ctx context.Context, keys ...string) error {
-	return r.c.Del(ctx, keys...).Err()
-}
-func (r redisCache) Incr(ctx context.Context, key string) error { return r.c.Incr(ctx, key).Err() }

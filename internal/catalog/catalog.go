@@ -21,6 +21,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // Header is the first line of an import file.
@@ -75,10 +76,24 @@ type Result struct {
 	ChangedIDs []int64
 }
 
-// Cache is what a load drops entries from: the service's Redis.
+// Cache is what a load drops entries from: the service's Redis (RedisCache, or
+// the service's own client with its timeouts and breaker).
 type Cache interface {
 	Delete(ctx context.Context, keys ...string) error
 	Incr(ctx context.Context, key string) error
+}
+
+// RedisCache is Cache on a go-redis client.
+type RedisCache struct{ Client *redis.Client }
+
+// Delete implements Cache.
+func (r RedisCache) Delete(ctx context.Context, keys ...string) error {
+	return r.Client.Del(ctx, keys...).Err()
+}
+
+// Incr implements Cache.
+func (r RedisCache) Incr(ctx context.Context, key string) error {
+	return r.Client.Incr(ctx, key).Err()
 }
 
 // Load reads an import file from r into the database of tx's connection (the

@@ -165,7 +165,7 @@ func TestForgetDropsChangedProductsOnly(t *testing.T) {
 		rdb.Set(ctx, k, "{}", 0)
 	}
 	rdb.Set(ctx, catalog.VersionKey, 7, 0)
-	if err := catalog.Forget(ctx, redisCache{rdb}, []int64{1, 3}); err != nil {
+	if err := catalog.Forget(ctx, catalog.RedisCache{Client: rdb}, []int64{1, 3}); err != nil {
 		t.Fatal(err)
 	}
 	left, _ := rdb.Keys(ctx, "product:*").Result()
@@ -174,13 +174,6 @@ func TestForgetDropsChangedProductsOnly(t *testing.T) {
 		t.Errorf("left %v, version %d; want only product 2 cached, version 8", left, version)
 	}
 }
-
-type redisCache struct{ c *redis.Client }
-
-func (r redisCache) Delete(ctx context.Context, keys ...string) error {
-	return r.c.Del(ctx, keys...).Err()
-}
-func (r redisCache) Incr(ctx context.Context, key string) error { return r.c.Incr(ctx, key).Err() }
 
 // BenchmarkLoad100k loads 100,000 products into an empty catalog, then the same
 // file again (nothing to change): make bench-catalog prints both.
