@@ -167,11 +167,49 @@ const LoadBalancerLogPrefix = "alb"
 
 // allowLoadBalancerLogs lets Elastic Load Balancing write access logs under prefix,
 // in whatever region the stack deploys to, so environment-agnostic stages log too.
-// Regions opened before August 2022 deliver from a regional ELB account, read from
-// a mapping of every region the CDK knows; newer ones from the log-delivery service
-// principal, admitted only for this account's load balancers.
+// Regions opened before August 2022 deliver from a regional ELB account; newer ones
+// from the log-delivery service principal, admitted only for this account's load
+// balancers. A stack pinned to a region names its ELB account, if it has one; an
+// environment-agnostic stack reads it from a mapping of every region the CDK knows.
 func allowLoadBalancerLogs(bucket awss3.Bucket, prefix string) {
 	stack := awscdk.Stack_Of(bucket)
+	root := func(account *string) *string {
+		return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":iam::"), account, jsii.String(":root")})
+	}
+	var elbAccount *string
+	if region := stack.Region(); !*awscdk.Token_IsUnresolved(region) {
+		if account := regioninfo.RegionInfo_Get(region).Elbv2Account(); account != nil {
+			elbAccount = root(account)
+		}
+	} else {
+		elbAccount = elbAccountFromMapping(stack, root)
+	}
+	objects := bucket.ArnForObjects(jsii.String(prefix + "/AWSLogs/" + *stack.Account() + "/*"))
+	if elbAccount != nil {
+		bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("LoadBalancerLogsFromRegionalAccount"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(elbAccount)},
+			Actions:    jsii.Strings("s3:PutObject"),
+			Resources:  jsii.Strings(*objects),
+		}))
+	}
+	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("LoadBalancerLogsFromLogDelivery"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logdelivery.elasticloadbalancing.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  jsii.Strings(*objects),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+			"ArnLike": map[string]any{"aws:SourceArn": awscdk.Fn_Join(jsii.String(""), &[]*string{
+				jsii.String("arn:"), stack.Partition(), jsii.String(":elasticloadbalancing:"), stack.Region(), jsii.String(":"), stack.Account(), jsii.String(":loadbalancer/*")})},
+		},
+	}))
+}
+
+// elbAccountFromMapping is the root of the stack's region's ELB account, read at
+// deploy time from a mapping of every region the CDK knows; in a region without
+// one, the account's own root stands in, which admits nothing IAM does not.
+func elbAccountFromMapping(stack awscdk.Stack, root func(account *string) *string) *string {
 	accounts := map[string]*map[string]any{}
 	for _, r := range *regioninfo.RegionInfo_Regions() {
 		account := "none"
@@ -185,30 +223,7 @@ func allowLoadBalancerLogs(bucket awss3.Bucket, prefix string) {
 	regional := awscdk.NewCfnCondition(stack, jsii.String("ElbLogDeliveryFromAccount"), &awscdk.CfnConditionProps{
 		Expression: awscdk.Fn_ConditionNot(awscdk.Fn_ConditionEquals(account, jsii.String("none"))),
 	})
-	root := func(account *string) *string {
-		return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":iam::"), account, jsii.String(":root")})
-	}
-	// In a newer region the account's own root stands in: it admits nothing IAM
-	// does not already allow.
-	elbAccount := awscdk.Fn_ConditionIf(regional.LogicalId(), root(account), root(stack.Account())).ToString()
-	objects := bucket.ArnForObjects(jsii.String(prefix + "/AWSLogs/" + *stack.Account() + "/*"))
-	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("LoadBalancerLogsFromRegionalAccount"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(elbAccount)},
-		Actions:    jsii.Strings("s3:PutObject"),
-		Resources:  jsii.Strings(*objects),
-	}))
-	bucket.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("LoadBalancerLogsFromLogDelivery"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logdelivery.elasticloadbalancing.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("s3:PutObject"),
-		Resources:  jsii.Strings(*objects),
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
-			"ArnLike": map[string]any{"aws:SourceArn": awscdk.Fn_Join(jsii.String(""), &[]*string{
-				jsii.String("arn:"), stack.Partition(), jsii.String(":elasticloadbalancing:"), stack.Region(), jsii.String(":"), stack.Account(), jsii.String(":loadbalancer/*")})},
-		},
-	}))
+	return awscdk.Fn_ConditionIf(regional.LogicalId(), root(account), root(stack.Account())).ToString()
 }
 
 // bucket creates a private, versioned bucket: encrypted with key when it has one
