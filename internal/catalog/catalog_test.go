@@ -130,6 +130,53 @@ func TestBadRowsLoadNothing(t *testing.T) {
 	}
 }
 
+// TestCheckFindsWhatLoadFinds: the check without a database reports the same
+// bad rows, on the same lines, as a load, and counts a good file's products.
+func TestCheckFindsWhatLoadFinds(t *testing.T) {
+	if n, err := catalog.Check(strings.NewReader(good)); err != nil || n != 4 {
+		t.Errorf("good file: %d, %v; want 4 products", n, err)
+	}
+	db := testdb.New(t)
+	for _, file := range []string{
+		"",
+		"TB-1,Toothbrush,299,40\n",
+		"sku,name,price_cents,stock\nOK-1,Fine,100,1\nOK-1,Again,100,1\nEM-1,,100,1\nTB-1,\"Tooth\"brush,299,40\nNG-1,Negative,-1,1\n",
+	} {
+		_, checked := catalog.Check(strings.NewReader(file))
+		_, loaded := load(t, db, file)
+		var a, b catalog.Problems
+		if !errors.As(checked, &a) || !errors.As(loaded, &b) || !reflect.DeepEqual(a, b) {
+			t.Errorf("%q: Check says %v, Load %v; want the same problems", file, checked, loaded)
+		}
+	}
+}
+
+// TestImportsDoNotRace: while one import's transaction is open, another on the
+// same database changes nothing and says why; once it ends, the next one runs.
+func TestImportsDoNotRace(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	first, err := db.Primary.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := catalog.Load(ctx, first, strings.NewReader(good)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load(t, db, "sku,name,price_cents,stock\nNW-1,New,1,1\n"); !errors.Is(err, catalog.ErrImportRunning) {
+		t.Errorf("a second import meanwhile: %v, want ErrImportRunning", err)
+	}
+	if err := first.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := load(t, db, "sku,name,price_cents,stock\nNW-1,New,1,1\n"); err != nil || res.Added != 1 {
+		t.Errorf("after the first committed: %+v, %v; want it loaded", res, err)
+	}
+	if got := len(products(t, db)); got != 5 {
+		t.Errorf("%d products, want 5", got)
+	}
+}
+
 // TestFileShape: a wrong or missing header, an empty file and broken CSV quoting
 // are reported on their line.
 func TestFileShape(t *testing.T) {
