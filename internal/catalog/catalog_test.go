@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/example/scalable-web/internal/catalog"
+	"github.com/example/scalable-web/internal/schema"
 	"github.com/example/scalable-web/internal/testdb"
 )
 
@@ -86,6 +87,29 @@ func TestLoadAndReload(t *testing.T) {
 	wantIDs := []int64{min(kettle, brush), max(kettle, brush)}
 	if err != nil || res.Changed != 2 || res.Unchanged != 2 || !slices.Equal(res.ChangedIDs, wantIDs) {
 		t.Errorf("a price and a stock changed: %+v, %v; want those two products (%v) changed", res, err, wantIDs)
+	}
+}
+
+// TestLoadAsTheCatalogRole: the catalog's own database role (schema.CatalogRole,
+// as a deployed import logs in) may do all that a load does: add, change, and
+// reload with nothing to change.
+func TestLoadAsTheCatalogRole(t *testing.T) {
+	db := testdb.New(t)
+	pool := db.PoolAs(t, schema.CatalogRole, false)
+	loadAs := func(file string) (catalog.Result, error) {
+		var res catalog.Result
+		err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
+			var err error
+			res, err = catalog.Load(context.Background(), tx, strings.NewReader(file))
+			return err
+		})
+		return res, err
+	}
+	if res, err := loadAs(good); err != nil || res.Added != 4 {
+		t.Fatalf("first load as %s: %+v, %v; want 4 added", schema.CatalogRole, res, err)
+	}
+	if res, err := loadAs(strings.Replace(good, "TB-1,Toothbrush,299,40", "TB-1,Toothbrush,349,41", 1)); err != nil || res.Changed != 1 || res.Unchanged != 3 {
+		t.Errorf("a change as %s: %+v, %v; want 1 changed", schema.CatalogRole, res, err)
 	}
 }
 
