@@ -45,8 +45,8 @@ const VersionKey = "catalog:version"
 
 // Problem is one bad row: its line in the file (1 is the header) and why.
 type Problem struct {
-	Line   int
-	Reason string
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
 }
 
 // Problems are the bad rows of a file, in line order: the error of a load that
