@@ -1,6 +1,9 @@
 package catalog
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // The deployed path (make catalog-import STAGE=…): cmd/catalog-import uploads the
 // file under ImportPrefix of the stage's import bucket, then invokes the import
@@ -10,6 +13,11 @@ import "fmt"
 // ImportPrefix is where in the import bucket files are uploaded: the function may
 // read nothing else.
 const ImportPrefix = "imports/"
+
+// ImportTimeout is the import function's timeout, Lambda's most: a load of 100,000
+// rows takes seconds, so this leaves room for catalogs hundreds of times larger.
+// A caller waiting for the answer waits longer than this.
+const ImportTimeout = 15 * time.Minute
 
 // ImportRequest asks the import function to load one uploaded file.
 type ImportRequest struct {
