@@ -100,7 +100,7 @@ func TestCatalogImportFunction(t *testing.T) {
 		if !slices.Contains(asStrings(r["DependsOn"]), "Schema") {
 			t.Errorf("%s: depends on %v, want the Schema resource (its role must exist)", id, r["DependsOn"])
 		}
-		for _, key := range []string{stackoutputs.CatalogImportBucket.Key, stackoutputs.CatalogImportFunction.Key} {
+		for _, key := range []string{stackoutputs.CatalogImportBucket.Key, stackoutputs.CatalogImportFunction.Key, stackoutputs.CatalogImportKeyArn.Key} {
 			if mapOf(s.templates[stack]["Outputs"])[key] == nil {
 				t.Errorf("no output %s in %s", key, stack)
 			}

@@ -74,6 +74,7 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 	e.CatalogImport = catalogimport.New(stack, "CatalogImport", w.catalogImport(e.Schema))
 	output(stack, stackoutputs.CatalogImportBucket.Key, stateful.Storage.Imports.BucketName(), "The bucket make catalog-import STAGE=… uploads catalog files to")
 	output(stack, stackoutputs.CatalogImportFunction.Key, e.CatalogImport.Function.Function.FunctionName(), "The function make catalog-import STAGE=… invokes to load an uploaded file")
+	output(stack, stackoutputs.CatalogImportKeyArn.Key, stateful.Storage.ImportsKey.KeyArn(), "The key the import bucket encrypts uploads with: an importer's IAM policy allows kms:GenerateDataKey on it")
 	topic := stateful.AlarmTopic.Topic
 	alarms.Notify(topic, e.Messaging.Alarms...)
 	alarms.Notify(topic, e.Report.Alarms...)

@@ -34,6 +34,9 @@ var (
 	// (make catalog-import STAGE=…), in the region whose database takes writes.
 	CatalogImportBucket   = Output{Stack: "events", Key: "CatalogImportBucket"}
 	CatalogImportFunction = Output{Stack: "events", Key: "CatalogImportFunction"}
+	// CatalogImportKeyArn is the key the import bucket encrypts with, which an
+	// importer's IAM policy names (kms:GenerateDataKey through S3).
+	CatalogImportKeyArn = Output{Stack: "events", Key: "CatalogImportKeyArn"}
 )
 
 // StackName is the name of the output's stack in the stage whose prefix is
