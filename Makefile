@@ -84,11 +84,17 @@ run-local: ## run the service on loopback against local PostgreSQL + replica, Re
 stop-local: ## stop what run-local started
 	bash scripts/stop-local.sh
 
-catalog-import: deps ## load FILE=products.csv (sku,name,price_cents,stock) into the local run (make run-local first)
+# Without STAGE it loads into the local run; STAGE names a deployed stage, loaded
+# with your AWS credentials through its import bucket and function.
+catalog-import: deps ## load FILE=products.csv (sku,name,price_cents,stock) into the local run (make run-local first), or with STAGE=… into that deployed stage (AWS credentials; a production stage needs CONFIRM=STAGE)
 	@if [ "$(origin STAGE)" = "command line" ] || [ "$(origin STAGE)" = "environment" ]; then \
-	  echo "catalog-import: STAGE=$(STAGE): loading into a deployed stage is not in this starter yet; without STAGE it loads into the local run"; exit 2; fi
-	@[ -f .services/env ] || { echo "catalog-import: no local run: make run-local first"; exit 1; }
-	@. ./.services/env && go run ./cmd/catalog-import -file "$(FILE)"
+	  $(MAKE) --no-print-directory production-confirmed STAGE=$(STAGE) CONFIRM=$(CONFIRM) MAKECMDGOALS=catalog-import && \
+	  $(MAKE) --no-print-directory aws-credentials MAKECMDGOALS="catalog-import STAGE=$(STAGE)" && \
+	  go run ./cmd/catalog-import -stage $(STAGE) -file "$(FILE)"; \
+	else \
+	  [ -f .services/env ] || { echo "catalog-import: no local run: make run-local first, or give STAGE= for a deployed stage"; exit 1; }; \
+	  . ./.services/env && go run ./cmd/catalog-import -file "$(FILE)"; \
+	fi
 
 report-local: deps ## the daily report's own code over the local run's replica (make run-local first); DATE=YYYY-MM-DD, default today
 	@[ -f .services/env ] || { echo "report-local: no local run: make run-local first"; exit 1; }

@@ -176,11 +176,11 @@ func TestBadConfigurations(t *testing.T) {
 			`dev config: web.maxCapacity "1": want 2 to 50: above web.minCapacity, since a rolling update adds an instance before it removes one`},
 		{"a fleet too large for the database's connections", "", func(c *config.Config) { c.Web.MaxCapacity = 4 },
 			`dev config: database.instanceClass "db.t4g.micro": want a class whose max_connections (about 84) holds the stage's connections at its largest, ` +
-				`111 = service 80 + consumers 4 + report 1 + migration 1 + rotation 10 + reserved and headroom 15: ` +
+				`114 = service 80 + consumers 4 + report 1 + migration 1 + catalog import 1 + rotation 12 + reserved and headroom 15: ` +
 				`choose a larger class, or lower web.maxCapacity (4) or messaging.consumerConcurrency (2)`},
 		{"a backlog drain too wide for prod's database", "prod", func(c *config.Config) { c.Messaging.ConsumerConcurrency = 1000 },
 			`prod config: database.instanceClass "db.m7g.large": want a class whose max_connections (about 675) holds the stage's connections at its largest, ` +
-				`2146 = service 120 + consumers 2000 + report 0 + migration 1 + rotation 10 + reserved and headroom 15: ` +
+				`2149 = service 120 + consumers 2000 + report 0 + migration 1 + catalog import 1 + rotation 12 + reserved and headroom 15: ` +
 				`choose a larger class, or lower web.maxCapacity (12) or messaging.consumerConcurrency (1000)`},
 		{"CPU target too high", "", func(c *config.Config) { c.Web.CPUTargetPercent = 95 },
 			`dev config: web.cpuTargetPercent "95": want 10 to 90`},

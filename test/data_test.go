@@ -274,8 +274,8 @@ func TestKeysRotateAndOutliveTheirData(t *testing.T) {
 	forEachStage(t, func(t *testing.T, s *synthesis, stack string) {
 		_, keep := deletionPolicy(s.cfg.RemovalPolicy)
 		keys := s.resources(stack, "AWS::KMS::Key")
-		if len(keys) != 6 {
-			t.Errorf("got %d KMS keys, want 6 (database, cache, ops topic, log groups, customer data, secrets)", len(keys))
+		if len(keys) != 7 {
+			t.Errorf("got %d KMS keys, want 7 (database, cache, ops topic, log groups, customer data, secrets, catalog imports)", len(keys))
 		}
 		for id, r := range keys {
 			if props(r)["EnableKeyRotation"] != true {
@@ -314,9 +314,11 @@ func TestNoOpenSecurityGroupRules(t *testing.T) {
 // stack: the database from the rotation function, the functions that use it and the
 // web fleet, on its port; the cache from the web fleet only.
 func TestDataTierAdmitsOnlyGrantedTiers(t *testing.T) {
-	granted := []string{"DatabaseRotationSecurityGroup", "MigrationSecurityGroup", "InventoryConsumerSecurityGroup", "NotificationsConsumerSecurityGroup", "DailyReportFunctionSecurityGroup", "WebInstanceSecurityGroup"}
+	granted := []string{"DatabaseRotationSecurityGroup", "MigrationSecurityGroup", "InventoryConsumerSecurityGroup", "NotificationsConsumerSecurityGroup", "DailyReportFunctionSecurityGroup", "CatalogImportFunctionSecurityGroup", "WebInstanceSecurityGroup"}
+	// The cache: the fleet reads and writes it; the catalog import drops what it changed.
+	cacheGranted := []string{"WebInstanceSecurityGroup", "CatalogImportFunctionSecurityGroup"}
 	forEachStage(t, func(t *testing.T, s *synthesis, _ string) {
-		admitted := map[string]bool{}
+		admitted, cacheAdmitted := map[string]bool{}, map[string]bool{}
 		for _, rule := range s.securityGroupRules() {
 			if !rule.ingress {
 				continue
@@ -329,13 +331,18 @@ func TestDataTierAdmitsOnlyGrantedTiers(t *testing.T) {
 				}
 				admitted[rule.source[:len(rule.source)-8]] = true
 			case strings.Contains(rule.group, "CacheSecurityGroup"):
-				if !strings.HasPrefix(rule.source, "WebInstanceSecurityGroup") || rule.from != 6379 || rule.to != 6379 {
-					t.Errorf("%s: the cache admits %s%s on %v, want only the web fleet on 6379", rule.resource, rule.source, rule.cidr, rule.from)
+				ok := slices.ContainsFunc(cacheGranted, func(g string) bool { return strings.HasPrefix(rule.source, g) })
+				if !ok || rule.from != 6379 || rule.to != 6379 {
+					t.Errorf("%s: the cache admits %s%s on %v, want only %v on 6379", rule.resource, rule.source, rule.cidr, rule.from, cacheGranted)
 				}
+				cacheAdmitted[rule.source[:len(rule.source)-8]] = true
 			}
 		}
 		if len(admitted) != len(granted) {
 			t.Errorf("the database admits %v, want each of %v", admitted, granted)
+		}
+		if len(cacheAdmitted) != len(cacheGranted) {
+			t.Errorf("the cache admits %v, want each of %v", cacheAdmitted, cacheGranted)
 		}
 	})
 }

@@ -151,8 +151,8 @@ func TestConsumersReportPartialFailures(t *testing.T) {
 func TestGoFunctions(t *testing.T) {
 	forEachEventsStack(t, func(t *testing.T, s *synthesis, stack string) {
 		fns := s.resources(stack, "AWS::Lambda::Function")
-		if want := 2 + len(orderevents.Consumers); len(fns) != want {
-			t.Errorf("got %d functions, want %d (migration, daily report, one per consumer)", len(fns), want)
+		if want := 3 + len(orderevents.Consumers); len(fns) != want {
+			t.Errorf("got %d functions, want %d (migration, daily report, catalog import, one per consumer)", len(fns), want)
 		}
 		for id, r := range fns {
 			p := props(r)
@@ -232,8 +232,9 @@ func TestEventsAlarms(t *testing.T) {
 			}
 		}
 		n := len(orderevents.Consumers)
-		// Errors and throttles of each function: the consumers, the migration, the report.
-		if functions := 2 * (n + 2); dlqAlarms != 2*n+1 || ageAlarms != n || other != functions {
+		// Errors and throttles of each function: the consumers, the migration, the
+		// report, the catalog import.
+		if functions := 2 * (n + 3); dlqAlarms != 2*n+1 || ageAlarms != n || other != functions {
 			t.Errorf("got %d DLQ, %d age and %d other alarms; want %d, %d and %d (function errors and throttles)", dlqAlarms, ageAlarms, other, 2*n+1, n, functions)
 		}
 	})

@@ -145,8 +145,8 @@ func TestEveryQueueAndFunctionHasAlarms(t *testing.T) {
 				t.Errorf("function %s alarms on %v, want Errors and Throttles", id, got)
 			}
 		}
-		if want := 2 + len(orderevents.Consumers); functions != want {
-			t.Errorf("%d Go functions, want %d (migration, daily report, one per consumer)", functions, want)
+		if want := 3 + len(orderevents.Consumers); functions != want {
+			t.Errorf("%d Go functions, want %d (migration, daily report, catalog import, one per consumer)", functions, want)
 		}
 	})
 }

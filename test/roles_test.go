@@ -66,6 +66,7 @@ func TestEachComponentReadsOnlyItsOwnSecret(t *testing.T) {
 		"InventoryConsumerServiceRole":     {loginSecretMarker(schema.InventoryRole)},
 		"NotificationsConsumerServiceRole": {loginSecretMarker(schema.NotificationsRole)},
 		"DailyReportFunctionServiceRole":   {loginSecretMarker(schema.ReportRole)},
+		"CatalogImportFunctionServiceRole": {loginSecretMarker(schema.CatalogRole)},
 		"MigrationServiceRole":             {adminSecretMarker},
 		"WebRole":                          {loginSecretMarker(schema.ServiceRole)},
 	}

@@ -2,6 +2,11 @@
 // into the local run's database (make run-local) and drops the changed products from
 // its cache: make catalog-import FILE=products.csv. Every row is checked first; a
 // file with a bad row loads nothing and each bad row is printed with its line.
+//
+// With -stage (make catalog-import STAGE=dev FILE=products.csv) it loads into that
+// deployed stage instead, with the caller's AWS credentials: the file is checked
+// here, uploaded to the stage's import bucket and loaded by its import function
+// (lambdas/catalogimport), whose stack outputs name both.
 package main
 
 import (
@@ -21,15 +26,19 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, connectAWS))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// run is the command; connect reaches a deployed stage (connectAWS, or fakes).
+// It returns the exit status: 1 when nothing or not all was done, 2 on a usage
+// error.
+func run(args []string, stdout, stderr io.Writer, connect func(context.Context, string) (stage, error)) int {
 	fs := flag.NewFlagSet("catalog-import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("file", "", "the CSV file to load: a header sku,name,price_cents,stock, then one product per line")
 	database := fs.String("database", os.Getenv("SHOP_TEST_PG_PRIMARY"), "PostgreSQL URL of the writer (default: the local run's primary, $SHOP_TEST_PG_PRIMARY)")
 	cache := fs.String("redis", os.Getenv("SHOP_TEST_REDIS"), "Redis whose product entries to drop: host:port or redis://host:port/db (default: the local run's, $SHOP_TEST_REDIS); empty drops none")
+	stageName := fs.String("stage", "", "a deployed stage to load into instead of the local run, with your AWS credentials (make catalog-import STAGE=…)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -40,6 +49,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case *file == "":
 		return fail(errors.New("no file: give FILE=products.csv (make) or -file"))
+	case *stageName != "":
+		ctx, cancel := context.WithTimeout(context.Background(), catalog.ImportTimeout+5*time.Minute)
+		defer cancel()
+		return importInto(ctx, *stageName, *file, stdout, stderr, connect)
 	case *database == "":
 		return fail(errors.New("no database: start the local run (make run-local), or pass -database postgres://HOST/DB"))
 	}

@@ -38,7 +38,7 @@ func TestImportCommand(t *testing.T) {
 	}
 	cmd := func(file string) (int, string, string) {
 		var stdout, stderr bytes.Buffer
-		code := run([]string{"-file", file, "-database", db.PrimaryURL, "-redis", addr}, &stdout, &stderr)
+		code := run([]string{"-file", file, "-database", db.PrimaryURL, "-redis", addr}, &stdout, &stderr, nil)
 		return code, stdout.String(), stderr.String()
 	}
 

@@ -78,6 +78,11 @@ type Props struct {
 	RoleName string
 	// MetricsNamespace is where the function's business metrics go (METRICS_NAMESPACE).
 	MetricsNamespace string
+	// InvokedBy names who invokes the function synchronously when that is not an
+	// SQS event source or CloudFormation (the default reasons of its NIST
+	// LambdaDLQ and LambdaConcurrency suppressions), e.g. "make catalog-import";
+	// ConcurrencyReason then says what bounds its concurrency instead.
+	InvokedBy, ConcurrencyReason string
 }
 
 // Function is a Go Lambda function.
@@ -163,11 +168,15 @@ func (f *Function) suppress(props Props) {
 	if props.Vpc != nil {
 		managed = append(managed, "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
 	}
-	checks.Suppress(f.Function, checks.NIST+"LambdaConcurrency",
-		"No reserved concurrency: reserving it fails the deploy in a new account, whose quota is 10, and a queue consumer's concurrency is bounded by its SQS event source's MaximumConcurrency (Messaging.ConsumerConcurrency), counted in the stage's connection budget.")
+	concurrency := "No reserved concurrency: reserving it fails the deploy in a new account, whose quota is 10, and a queue consumer's concurrency is bounded by its SQS event source's MaximumConcurrency (Messaging.ConsumerConcurrency), counted in the stage's connection budget."
+	dlq := "Invoked synchronously only (an SQS event source, or CloudFormation for the migration): a failed message goes back to its queue and then to the queue's dead-letter queue; a failed migration fails the deploy."
+	if props.InvokedBy != "" {
+		concurrency = "No reserved concurrency: reserving it fails the deploy in a new account, whose quota is 10. " + props.ConcurrencyReason
+		dlq = "Invoked synchronously only, by " + props.InvokedBy + ", which waits for the answer and reports a failure to whoever ran it: there is no event to keep."
+	}
+	checks.Suppress(f.Function, checks.NIST+"LambdaConcurrency", concurrency)
 	if props.DeadLetterQueue == nil {
-		checks.Suppress(f.Function, checks.NIST+"LambdaDLQ",
-			"Invoked synchronously only (an SQS event source, or CloudFormation for the migration): a failed message goes back to its queue and then to the queue's dead-letter queue; a failed migration fails the deploy.")
+		checks.Suppress(f.Function, checks.NIST+"LambdaDLQ", dlq)
 	}
 	if props.Vpc == nil {
 		checks.Suppress(f.Function, checks.NIST+"LambdaInsideVPC",

@@ -69,3 +69,25 @@ func PutUnder(fn awslambda.Function, w BucketPrefix) {
 		"Scoped by the CDK's grantPut to the "+w.Prefix+" prefix of its bucket: the function writes objects under it (s3:Abort* lets it abandon a failed upload); kms:ReEncrypt* and kms:GenerateDataKey* are the variants S3 calls to encrypt with the bucket's key, on that one key only.",
 		"Action::s3:Abort*", "/^Resource::.*\\/"+strings.ReplaceAll(w.Prefix, "/", "\\/")+"\\*$/", "Action::kms:ReEncrypt*", "Action::kms:GenerateDataKey*")
 }
+
+// ReadUnder lets fn get the objects under the prefix, and decrypt them with the
+// bucket's key through S3 only: s3:GetObject and kms:Decrypt, nothing else (the
+// CDK's grantRead adds GetObject*, GetBucket* and List* on the whole bucket).
+func ReadUnder(fn awslambda.Function, r BucketPrefix) {
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("s3:GetObject"),
+		Resources: jsii.Strings(*r.Bucket.ArnForObjects(jsii.String(r.Prefix + "*"))),
+	}))
+	if key := r.Bucket.EncryptionKey(); key != nil {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: jsii.Strings(*key.KeyArn()),
+			Conditions: &map[string]any{"StringEquals": map[string]any{
+				"kms:ViaService": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("s3."), awscdk.Aws_REGION(), jsii.String(".amazonaws.com")}),
+			}},
+		}))
+	}
+	checks.Suppress(fn, "AwsSolutions-IAM5",
+		"s3:GetObject on the "+r.Prefix+" prefix of one bucket: the function reads the files uploaded there, whose names it learns when it is invoked.",
+		"/^Resource::.*\\/"+strings.ReplaceAll(r.Prefix, "/", "\\/")+"\\*$/")
+}

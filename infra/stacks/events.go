@@ -15,6 +15,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/example/scalable-web/infra/alarms"
+	"github.com/example/scalable-web/infra/cache"
+	"github.com/example/scalable-web/infra/catalogimport"
 	"github.com/example/scalable-web/infra/config"
 	"github.com/example/scalable-web/infra/consumer"
 	"github.com/example/scalable-web/infra/database"
@@ -26,22 +28,24 @@ import (
 	"github.com/example/scalable-web/internal/envnames"
 	"github.com/example/scalable-web/internal/orderevents"
 	"github.com/example/scalable-web/internal/schema"
+	"github.com/example/scalable-web/internal/stackoutputs"
 )
 
 // Events is the stateless stack of asynchronous work: the schema migration, the
-// order-event fan-out and its consumers, and the daily report.
+// order-event fan-out and its consumers, the daily report, and the catalog import.
 type Events struct {
 	awscdk.Stack
-	Migration *gofunction.Function
-	Schema    awscdk.CustomResource
-	Messaging *messaging.Messaging
-	Consumers map[string]*gofunction.Function
-	Report    *report.Report
+	Migration     *gofunction.Function
+	Schema        awscdk.CustomResource
+	Messaging     *messaging.Messaging
+	Consumers     map[string]*gofunction.Function
+	Report        *report.Report
+	CatalogImport *catalogimport.CatalogImport
 }
 
 // NewEvents creates the events stack on top of the stateful one.
 func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceDir string, stateful *Stateful) *Events {
-	stack := awscdk.NewStack(scope, jsii.String(id), stackProps(cfg, "Events: schema migration, order-event fan-out and consumers, daily report"))
+	stack := awscdk.NewStack(scope, jsii.String(id), stackProps(cfg, "Events: schema migration, order-event fan-out and consumers, daily report, catalog import"))
 	// Said up front, so that grants on the stateful stack's KMS keys name the account
 	// in the key policy instead of this stack's roles, which would make a cycle.
 	stack.AddStackDependency(stateful.Stack, jsii.String("references the network, database and buckets"))
@@ -67,6 +71,10 @@ func NewEvents(scope constructs.Construct, id string, cfg config.Config, sourceD
 		}
 	}
 	e.Report = report.New(stack, "DailyReport", w.report(e.Messaging.TopicKey))
+	e.CatalogImport = catalogimport.New(stack, "CatalogImport", w.catalogImport(e.Schema))
+	output(stack, stackoutputs.CatalogImportBucket.Key, stateful.Storage.Imports.BucketName(), "The bucket make catalog-import STAGE=… uploads catalog files to")
+	output(stack, stackoutputs.CatalogImportFunction.Key, e.CatalogImport.Function.Function.FunctionName(), "The function make catalog-import STAGE=… invokes to load an uploaded file")
+	output(stack, stackoutputs.CatalogImportKeyArn.Key, stateful.Storage.ImportsKey.KeyArn(), "The key the import bucket encrypts uploads with: an importer's IAM policy allows kms:GenerateDataKey on it")
 	topic := stateful.AlarmTopic.Topic
 	alarms.Notify(topic, e.Messaging.Alarms...)
 	alarms.Notify(topic, e.Report.Alarms...)
@@ -221,10 +229,25 @@ func (w eventsWiring) report(key awskms.IKey) report.Props {
 	}
 }
 
-// Functions lists the stack's Go functions: the migration, the daily report, then
-// the consumers in the contract's order.
+// catalogImport is the catalog import: its function logs in to the writer as the
+// catalog's role once the schema that makes the role is migrated, reads the
+// import bucket's uploads, and tells the cache.
+func (w eventsWiring) catalogImport(after constructs.IDependable) catalogimport.Props {
+	kv := w.Cache
+	return catalogimport.Props{
+		Function:   w.function("./lambdas/catalogimport", "Loads an uploaded catalog file into the database and drops changed products from the cache (make catalog-import STAGE=...)", map[string]string{}, true),
+		Files:      w.Storage.Imports,
+		Database:   w.login(w.logins[schema.CatalogRole]),
+		WriterHost: *w.db.WriterEndpoint,
+		Cache:      catalogimport.Cache{Reach: kv.Connections(), Port: cache.Port, Host: *kv.PrimaryEndpoint, AuthToken: kv.AuthToken},
+		After:      after,
+	}
+}
+
+// Functions lists the stack's Go functions: the migration, the daily report, the
+// catalog import, then the consumers in the contract's order.
 func (e *Events) Functions() []*gofunction.Function {
-	fns := []*gofunction.Function{e.Migration, e.Report.Function}
+	fns := []*gofunction.Function{e.Migration, e.Report.Function, e.CatalogImport.Function}
 	for _, name := range orderevents.ConsumerNames() {
 		fns = append(fns, e.Consumers[name])
 	}

@@ -53,7 +53,8 @@ func New(scope constructs.Construct, cfg config.Config, sourceDir string) *Stack
 		s.Standby.Web = NewStandbyWeb(scope, cfg, sourceDir, s.Stateful, s.Standby, s.Standby.Events)
 		s.Standby.API = NewStandbyAPI(scope, cfg, standby, s.Standby.Web)
 	}
-	s.Events = NewEvents(scope, cfg.Prefix+"-events", cfg, sourceDir, s.Stateful)
+	// The events stack is named where make catalog-import looks for its outputs.
+	s.Events = NewEvents(scope, stackoutputs.CatalogImportFunction.StackName(cfg.Prefix), cfg, sourceDir, s.Stateful)
 	s.Web = NewWeb(scope, cfg.Prefix+"-web", cfg, sourceDir, s.Stateful, s.Events)
 	// The api and cdn stacks are named where make smoke looks for their outputs.
 	s.API = NewAPI(scope, stackoutputs.APIURL.StackName(cfg.Prefix), cfg, s.Stateful, s.Web)

@@ -80,7 +80,7 @@ func NewStandbyStateful(scope constructs.Construct, cfg config.Config) *StandbyS
 	stack := awscdk.NewStack(scope, jsii.String(standbyID(cfg, "stateful")), props)
 	s := &StandbyStateful{Stack: stack}
 	// The primary region's replication role writes into this region's buckets.
-	s.Regional = newRegional(stack, cfg, cfg.Secondary.CIDR, []string{roleArn(stack, replicationRole(cfg))}, nil)
+	s.Regional = newRegional(stack, cfg, cfg.Secondary.CIDR, []string{roleArn(stack, replicationRole(cfg))}, nil, false)
 	output(stack, "OpsTopicArn", s.AlarmTopic.Topic.TopicArn(), "The topic every alarm of this region notifies: subscribe on-call here (config: Ops)")
 	output(stack, "CachePrimaryEndpoint", s.Cache.PrimaryEndpoint, "Host name of this region's cache primary (TLS); it starts cold")
 	// What the primary region's stateful stack reads (Fn::GetStackOutput).

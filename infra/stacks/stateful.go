@@ -75,7 +75,7 @@ func NewStateful(scope constructs.Construct, id string, cfg config.Config, stand
 		key, replication = standby.replicaTargets(stack, cfg)
 		replicas = &[]*awssecretsmanager.ReplicaRegion{{Region: jsii.String(cfg.Secondary.Region), EncryptionKey: key}}
 	}
-	s.Regional = newRegional(stack, cfg, cfg.Network.CIDR, nil, replication)
+	s.Regional = newRegional(stack, cfg, cfg.Network.CIDR, nil, replication, true)
 	dbProps := s.databaseProps(cfg)
 	dbProps.SecretReplicas = replicas
 	s.Database = database.New(stack, "Database", dbProps)
@@ -117,8 +117,9 @@ const arnParts = 7
 // construct IDs the primary's logical IDs are pinned to. writers are extra roles
 // that write the customer data (the primary region's replication role, in the
 // standby's); replication, when set, replicates this region's customer data into
-// another's buckets.
-func newRegional(stack awscdk.Stack, cfg config.Config, cidr string, writers []string, replication *storage.Replication) Regional {
+// another's buckets; writes says the region's database takes writes (the
+// primary's), where catalog imports are uploaded.
+func newRegional(stack awscdk.Stack, cfg config.Config, cidr string, writers []string, replication *storage.Replication, writes bool) Regional {
 	policy := removal.Policy(cfg.RemovalPolicy)
 	var r Regional
 	// One key encrypts every log group of the stage in this region, this stack's
@@ -154,6 +155,7 @@ func newRegional(stack awscdk.Stack, cfg config.Config, cidr string, writers []s
 		DataWriters:            writers,
 		DataReaders:            readers,
 		Replication:            replication,
+		CatalogImports:         writes,
 		RemovalPolicy:          policy,
 	})
 	r.AlarmTopic = alarms.NewTopic(stack, "Ops", alarms.TopicProps{

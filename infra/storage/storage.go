@@ -1,5 +1,6 @@
 // Package storage builds the S3 buckets that hold data: the order-event archive,
-// the daily reports, and the server access logs of both.
+// the daily reports, the catalog files uploaded for import, and the server access
+// logs of all three.
 package storage
 
 import (
@@ -34,6 +35,9 @@ type Props struct {
 	// Replication, when set, replicates the customer data (Events, Reports) into
 	// another region's buckets.
 	Replication *Replication
+	// CatalogImports adds the bucket catalog imports are uploaded to, and its key:
+	// in the region whose database takes writes only.
+	CatalogImports bool
 	// RemovalPolicy applies to every bucket; DESTROY also empties them on delete.
 	RemovalPolicy awscdk.RemovalPolicy
 }
@@ -59,7 +63,24 @@ type Storage struct {
 	Events awss3.Bucket
 	// Reports holds the daily reports: reports/daily/YYYY-MM-DD.json.
 	Reports awss3.Bucket
+	// Imports holds the catalog files uploaded for import, under
+	// catalog.ImportPrefix, for importDays; ImportsKey encrypts them. Nil
+	// without Props.CatalogImports.
+	Imports    awss3.Bucket
+	ImportsKey awskms.Key
 }
+
+// The import bucket's fixed settings.
+const (
+	// importDays is how long an uploaded catalog file is kept: long enough to
+	// look at the file of a failed import, short enough that copies of the
+	// catalog do not pile up (the database holds what was loaded).
+	importDays = 7
+	// importNoncurrentDays keeps an overwritten upload for a day.
+	importNoncurrentDays = 1
+	// abortUploadDays abandons a multipart upload a crashed client left behind.
+	abortUploadDays = 1
+)
 
 // New creates the buckets.
 func New(scope constructs.Construct, id string, props Props) *Storage {
@@ -107,12 +128,32 @@ func New(scope constructs.Construct, id string, props Props) *Storage {
 	}
 	s.Events = customerData("Events", events)
 	s.Reports = customerData("Reports", reports)
+	if props.CatalogImports {
+		s.addImports(policy)
+	}
 	if role != nil {
 		checks.Suppress(role, "AwsSolutions-IAM5",
 			"S3 replication reads and writes object versions, so its grants name every object of the two source buckets and of their two replicas (<bucket ARN>/*, the CDK's grantReplicationPermission), and KMS's GenerateDataKey*/ReEncrypt* families on the two data keys only: no other bucket or key.",
 			`/^Resource::.+\/\*$/`, "Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*")
 	}
 	return s
+}
+
+// addImports creates the import bucket and its key. Unlike the data key, whose
+// policy names its few writers, this key's default policy leaves it to IAM: a
+// team's own operators upload imports (make catalog-import STAGE=…), with roles
+// this stack cannot name, and the import function reads them.
+func (s *Storage) addImports(policy awscdk.RemovalPolicy) {
+	s.ImportsKey = awskms.NewKey(s.Construct, jsii.String("ImportsKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the catalog files uploaded for import (make catalog-import STAGE=...)"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     removal.Keep(policy),
+	})
+	s.Imports = bucket(s.Construct, "Imports", policy, s.AccessLogs, &awss3.LifecycleRule{
+		Expiration:                          awscdk.Duration_Days(jsii.Number(importDays)),
+		NoncurrentVersionExpiration:         awscdk.Duration_Days(jsii.Number(importNoncurrentDays)),
+		AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(abortUploadDays)),
+	}, s.ImportsKey, nil)
 }
 
 // replicationOf is a bucket's replication: every object, to destination,

@@ -45,8 +45,8 @@ const VersionKey = "catalog:version"
 
 // Problem is one bad row: its line in the file (1 is the header) and why.
 type Problem struct {
-	Line   int
-	Reason string
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
 }
 
 // Problems are the bad rows of a file, in line order: the error of a load that
@@ -96,10 +96,44 @@ func (r RedisCache) Incr(ctx context.Context, key string) error {
 	return r.Client.Incr(ctx, key).Err()
 }
 
+// ErrImportRunning is Load's answer while another import's transaction is open
+// on the same database: imports run one at a time, and this one changed nothing.
+var ErrImportRunning = errors.New("another catalog import is running: nothing loaded, try again once it has finished")
+
+// importLock is the transaction-level advisory lock that keeps imports from
+// racing: any constant the shop uses for nothing else.
+const importLock int64 = 0x636174616c6f67 // "catalog"
+
+// Check reads an import file from r and checks every row as Load does, with no
+// database: the number of products, or Problems. A file that passes can still
+// fail Load for what only the database knows (a lost connection), never for a row.
+func Check(r io.Reader) (int, error) {
+	rows := &rowSource{csv: newReader(r), seen: map[string]int{}}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	switch {
+	case len(rows.problems) > 0:
+		return 0, rows.problems
+	case rows.err != nil:
+		return 0, rows.err
+	}
+	return n, nil
+}
+
 // Load reads an import file from r into the database of tx's connection (the
 // writer), in tx, and returns what it changed, or Problems and nothing changed.
 // The caller commits, then drops the changed products' cache entries (Forget).
+// While another import's transaction is open, it returns ErrImportRunning at once.
 func Load(ctx context.Context, tx pgx.Tx, r io.Reader) (Result, error) {
+	var locked bool
+	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, importLock).Scan(&locked); err != nil {
+		return Result{}, fmt.Errorf("import lock: %w", err)
+	}
+	if !locked {
+		return Result{}, ErrImportRunning
+	}
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE catalog_import (line int NOT NULL, sku text NOT NULL, name text NOT NULL,
 		price_cents bigint NOT NULL, stock integer NOT NULL) ON COMMIT DROP`); err != nil {
 		return Result{}, fmt.Errorf("import table: %w", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/example/scalable-web/internal/catalog"
+	"github.com/example/scalable-web/internal/schema"
 	"github.com/example/scalable-web/internal/testdb"
 )
 
@@ -89,6 +90,29 @@ func TestLoadAndReload(t *testing.T) {
 	}
 }
 
+// TestLoadAsTheCatalogRole: the catalog's own database role (schema.CatalogRole,
+// as a deployed import logs in) may do all that a load does: add, change, and
+// reload with nothing to change.
+func TestLoadAsTheCatalogRole(t *testing.T) {
+	db := testdb.New(t)
+	pool := db.PoolAs(t, schema.CatalogRole, false)
+	loadAs := func(file string) (catalog.Result, error) {
+		var res catalog.Result
+		err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
+			var err error
+			res, err = catalog.Load(context.Background(), tx, strings.NewReader(file))
+			return err
+		})
+		return res, err
+	}
+	if res, err := loadAs(good); err != nil || res.Added != 4 {
+		t.Fatalf("first load as %s: %+v, %v; want 4 added", schema.CatalogRole, res, err)
+	}
+	if res, err := loadAs(strings.Replace(good, "TB-1,Toothbrush,299,40", "TB-1,Toothbrush,349,41", 1)); err != nil || res.Changed != 1 || res.Unchanged != 3 {
+		t.Errorf("a change as %s: %+v, %v; want 1 changed", schema.CatalogRole, res, err)
+	}
+}
+
 // TestBadRowsLoadNothing: every bad row is reported by line with its reason, and
 // nothing of the file is loaded, not even its good rows.
 func TestBadRowsLoadNothing(t *testing.T) {
@@ -127,6 +151,53 @@ func TestBadRowsLoadNothing(t *testing.T) {
 	}
 	if got := products(t, db); len(got) != 0 {
 		t.Errorf("loaded %v, want nothing", got)
+	}
+}
+
+// TestCheckFindsWhatLoadFinds: the check without a database reports the same
+// bad rows, on the same lines, as a load, and counts a good file's products.
+func TestCheckFindsWhatLoadFinds(t *testing.T) {
+	if n, err := catalog.Check(strings.NewReader(good)); err != nil || n != 4 {
+		t.Errorf("good file: %d, %v; want 4 products", n, err)
+	}
+	db := testdb.New(t)
+	for _, file := range []string{
+		"",
+		"TB-1,Toothbrush,299,40\n",
+		"sku,name,price_cents,stock\nOK-1,Fine,100,1\nOK-1,Again,100,1\nEM-1,,100,1\nTB-1,\"Tooth\"brush,299,40\nNG-1,Negative,-1,1\n",
+	} {
+		_, checked := catalog.Check(strings.NewReader(file))
+		_, loaded := load(t, db, file)
+		var a, b catalog.Problems
+		if !errors.As(checked, &a) || !errors.As(loaded, &b) || !reflect.DeepEqual(a, b) {
+			t.Errorf("%q: Check says %v, Load %v; want the same problems", file, checked, loaded)
+		}
+	}
+}
+
+// TestImportsDoNotRace: while one import's transaction is open, another on the
+// same database changes nothing and says why; once it ends, the next one runs.
+func TestImportsDoNotRace(t *testing.T) {
+	db := testdb.New(t)
+	ctx := context.Background()
+	first, err := db.Primary.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := catalog.Load(ctx, first, strings.NewReader(good)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := load(t, db, "sku,name,price_cents,stock\nNW-1,New,1,1\n"); !errors.Is(err, catalog.ErrImportRunning) {
+		t.Errorf("a second import meanwhile: %v, want ErrImportRunning", err)
+	}
+	if err := first.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := load(t, db, "sku,name,price_cents,stock\nNW-1,New,1,1\n"); err != nil || res.Added != 1 {
+		t.Errorf("after the first committed: %+v, %v; want it loaded", res, err)
+	}
+	if got := len(products(t, db)); got != 5 {
+		t.Errorf("%d products, want 5", got)
 	}
 }
 

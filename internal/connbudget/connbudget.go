@@ -20,6 +20,10 @@ const (
 	Report = 1
 	// Migration is the deploy-time migration's pool, on the primary.
 	Migration = 1
+	// CatalogImport is the catalog import's pool, on the primary: one connection
+	// for the import's one transaction. Imports run one at a time (an advisory
+	// lock): a second one started meanwhile holds its connection only to be told so.
+	CatalogImport = 1
 	// PerRotation is what one secret's rotation function holds at once: the
 	// master's connection that sets the password, and the one that tests it.
 	PerRotation = 2
@@ -50,7 +54,7 @@ type Stage struct {
 
 // Budget is the most connections a stage opens to its primary, itemised.
 type Budget struct {
-	Service, Consumers, Report, Migration, Rotation, Reserved int
+	Service, Consumers, Report, Migration, Import, Rotation, Reserved int
 }
 
 // Primary is the budget of s on its primary.
@@ -64,6 +68,7 @@ func Primary(s Stage) Budget {
 		Consumers: s.DatabaseConsumers * s.ConsumerConcurrency * Consumer,
 		Report:    report,
 		Migration: Migration,
+		Import:    CatalogImport,
 		Rotation:  s.Rotations * PerRotation,
 		Reserved:  Reserved + Headroom,
 	}
@@ -71,11 +76,11 @@ func Primary(s Stage) Budget {
 
 // Total is the sum of the budget.
 func (b Budget) Total() int {
-	return b.Service + b.Consumers + b.Report + b.Migration + b.Rotation + b.Reserved
+	return b.Service + b.Consumers + b.Report + b.Migration + b.Import + b.Rotation + b.Reserved
 }
 
 // String names every term, e.g. for a configuration error.
 func (b Budget) String() string {
-	return fmt.Sprintf("%d = service %d + consumers %d + report %d + migration %d + rotation %d + reserved and headroom %d",
-		b.Total(), b.Service, b.Consumers, b.Report, b.Migration, b.Rotation, b.Reserved)
+	return fmt.Sprintf("%d = service %d + consumers %d + report %d + migration %d + catalog import %d + rotation %d + reserved and headroom %d",
+		b.Total(), b.Service, b.Consumers, b.Report, b.Migration, b.Import, b.Rotation, b.Reserved)
 }

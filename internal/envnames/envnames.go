@@ -63,6 +63,9 @@ const (
 	ReportsTopicARN = "REPORTS_TOPIC_ARN"
 	// ReportTimeZone is the IANA zone whose day the report covers.
 	ReportTimeZone = "REPORT_TIME_ZONE"
+	// CatalogImportBucket is the bucket the catalog import function reads the
+	// uploaded files from (under catalog.ImportPrefix).
+	CatalogImportBucket = "CATALOG_IMPORT_BUCKET"
 )
 
 // Set on the failover function in the standby region (lambdas/failover), which an ARC

@@ -72,7 +72,9 @@ type Limits struct {
 
 // The limits of each kind of client. A request of the service has about a second
 // to live; a consumer gives a message a few seconds; the daily report reads a
-// day of orders; a migration may run long (its function has 5 minutes), but never
+// day of orders; a catalog import copies a whole file in one statement (its
+// function has 15 minutes), and waits a few seconds at most for a row another
+// client holds (the inventory consumer's stock); a migration may run long (its function has 5 minutes), but never
 // queues behind a long transaction for more than a few seconds (an ALTER TABLE
 // waiting for its lock would block every query behind it). The database sets
 // defaults too (migration 00006), for sessions that set none.
@@ -81,6 +83,7 @@ var (
 	ConsumerLimits  = Limits{Statement: 10 * time.Second, Lock: 2 * time.Second, IdleInTransaction: 10 * time.Second}
 	ReportLimits    = Limits{Statement: 5 * time.Minute, Lock: time.Second, IdleInTransaction: time.Minute}
 	MigrationLimits = Limits{Statement: 15 * time.Minute, Lock: 5 * time.Second, IdleInTransaction: time.Minute}
+	ImportLimits    = Limits{Statement: 10 * time.Minute, Lock: 5 * time.Second, IdleInTransaction: time.Minute}
 )
 
 // params are the limits as run-time parameters of the connection.

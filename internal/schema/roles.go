@@ -6,18 +6,20 @@ import (
 	"fmt"
 )
 
-// The roles of the shop's components, made by migration 00006 with only the
-// grants each needs. They cannot log in: each component logs in as its own user,
+// The roles of the shop's components, made by migrations 00006 and 00007 with
+// only the grants each needs. They cannot log in: each component logs in as its own user,
 // a member of its role (see ProvisionLogins).
 const (
 	ServiceRole       = "shop_service"
 	InventoryRole     = "shop_inventory"
 	NotificationsRole = "shop_notifications"
 	ReportRole        = "shop_report"
+	// CatalogRole loads catalog imports into the writer (lambdas/catalogimport).
+	CatalogRole = "shop_catalog"
 )
 
 // Roles lists the components' roles.
-var Roles = []string{ServiceRole, InventoryRole, NotificationsRole, ReportRole}
+var Roles = []string{ServiceRole, InventoryRole, NotificationsRole, ReportRole, CatalogRole}
 
 // LoginUser is the user a role's component logs in as at first: the user name of
 // its secret. A multi-user rotation then alternates it with LoginUser + "_clone".

@@ -50,6 +50,14 @@ func TestEachRoleIsRefusedWhatItDoesNotNeed(t *testing.T) {
 			[]string{`SELECT count(*) FROM orders`, `SELECT * FROM order_lines`, `SELECT * FROM products`},
 			[]string{`INSERT INTO orders (id, customer_email, total_cents) VALUES (gen_random_uuid(), 'a@example.com', 1)`,
 				`UPDATE products SET name = 'x'`, `DELETE FROM order_lines`, `SELECT * FROM outbox`, `SELECT * FROM stock`, `CREATE TABLE mine (id int)`}},
+		{schema.CatalogRole,
+			[]string{`INSERT INTO products (sku, name, price_cents) VALUES ('SKU-2', 'two', 200) RETURNING id`,
+				`UPDATE products SET name = 'x', price_cents = 1, updated_at = now() WHERE id = 1`,
+				`INSERT INTO stock (product_id, quantity) VALUES (1, 7) ON CONFLICT (product_id) DO UPDATE SET quantity = EXCLUDED.quantity, updated_at = now() RETURNING product_id`,
+				`CREATE TEMP TABLE catalog_import (sku text) ON COMMIT DROP`},
+			[]string{`SELECT customer_email FROM orders`, `SELECT * FROM order_lines`, `SELECT * FROM outbox`, `UPDATE products SET sku = 'x'`,
+				`DELETE FROM products`, `DELETE FROM stock`, `TRUNCATE stock`, `INSERT INTO stock_movements (event_id, order_id, product_id, delta) VALUES (gen_random_uuid(), gen_random_uuid(), 1, 1)`,
+				`INSERT INTO processed_events (consumer, event_id) VALUES ('x', gen_random_uuid())`, `CREATE TABLE mine (id int)`, `SELECT * FROM goose_db_version`}},
 	} {
 		t.Run(tt.role, func(t *testing.T) {
 			conn := connectAs(t, db, logins[tt.role])
