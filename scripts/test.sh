@@ -22,10 +22,14 @@ if [ "${FAULTS:-}" = only ]; then
 fi
 # A short run of every fuzz test, beside the tests and niced, so it takes only the
 # CPU they leave idle: a fixed number of new inputs each (make fuzz runs them for
-# a time instead), so the pass does the same work however busy the machine is.
-# go test skips its vet pass: make lint runs go vet in full.
+# a time instead), from the committed seeds and a fresh cache of interesting
+# inputs, so the pass does the same work however busy the machine is and however
+# many runs came before (the build cache's corpus, which make fuzz grows, is
+# replayed in full before each run: on a well-used clone that took longer than the
+# new inputs). go test skips its vet pass: make lint runs go vet in full.
 fuzzlog=$(mktemp)
-FUZZTIME=${FUZZTIME:-10000x} nice -n 19 bash scripts/fuzz.sh > "$fuzzlog" 2>&1 &
+fuzzcache=$(mktemp -d)
+FUZZTIME=${FUZZTIME:-10000x} FUZZCACHE=$fuzzcache nice -n 19 bash scripts/fuzz.sh > "$fuzzlog" 2>&1 &
 fuzz=$!
 # The infrastructure tests (./test) take the longest, mostly in one Node process:
 # they start first, in their own go test, and the other packages run beside them.
@@ -39,5 +43,5 @@ wait "$infra" || status=$?
 cat "$infralog"
 wait "$fuzz" || status=$?
 cat "$fuzzlog"
-rm -f "$fuzzlog" "$infralog"
+rm -rf "$fuzzlog" "$infralog" "$fuzzcache"
 exit "$status"
