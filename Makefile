@@ -49,9 +49,11 @@ $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-synth: deps app ## synthesize STAGE (default dev) into OUT (default cdk.out): make synth STAGE=prod
-	rm -rf $(OUT)
-	$(CDK) synth $(CDK_FLAGS) --quiet --output $(OUT)
+# AWS's CloudFormation validator checks the templates in a process of its own,
+# warmed up while the app runs (scripts/synth.sh says why); cdk deploy and cdk diff
+# keep the CDK's own validation.
+synth: deps app ## synthesize STAGE (default dev) into OUT (default cdk.out), templates validated: make synth STAGE=prod
+	CDK_CLI=$(CDK) bash scripts/synth.sh $(STAGE) $(OUT) $(CDK_FLAGS)
 	@echo "$(STAGE): templates in $(OUT)/" && ls $(OUT)/*.template.json
 
 synth-all: deps ## synthesize every stage into cdk.out/STAGE
@@ -157,7 +159,7 @@ delivery: deps aws-credentials production-confirmed ## deploy only STAGE's deliv
 	$(CDK) deploy $(CDK_FLAGS) --exclusively '*-delivery' --require-approval $(APPROVAL)
 
 rotate-origin-secret: deps aws-credentials production-confirmed ## new value for CloudFront's X-Origin-Verify header, no request refused (a production stage needs CONFIRM=STAGE)
-	CDK=$(CDK) STAGE=$(STAGE) bash scripts/rotate-origin-secret.sh
+	CDK_CLI=$(CDK) STAGE=$(STAGE) bash scripts/rotate-origin-secret.sh
 
 destroy: deps aws-credentials production-confirmed ## cdk destroy of STAGE (a production stage needs CONFIRM=STAGE; retained data stays)
 	@echo "cdk destroy of every stack of stage $(STAGE)"

@@ -13,7 +13,7 @@
 set -euo pipefail
 
 stage=${STAGE:?STAGE is required, e.g. STAGE=dev}
-cdk=${CDK:-node_modules/.bin/cdk}
+cdk=${CDK_CLI:-node_modules/.bin/cdk}
 # The stage's stack names start with its prefix, from its configuration.
 prefix=$(go run ./cmd/stage -stage "$stage" -field prefix)
 stateful=$prefix-stateful

@@ -130,6 +130,41 @@ func TestFinalTemplatesValidate(t *testing.T) {
 	}
 }
 
+// TestSynthFailsOnAValidatorFinding: make synth (scripts/synth.sh) fails when AWS's
+// validator, which checks its output in a process of its own instead of the CDK's
+// validation in the app's, finds an error in a template, and names it. A stand-in
+// for the CDK CLI writes the template, for a stage without snapshots to warm the
+// validator up on.
+func TestSynthFailsOnAValidatorFinding(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "cdk")
+	script := `#!/bin/sh
+while [ $# -gt 0 ]; do [ "$1" = --output ] && out=$2; shift; done
+mkdir -p "$out"
+cat > "$out/bad.template.json" <<'EOF'
+{"Resources":{"Topic":{"Type":"AWS::SNS::Topic","Properties":{"TopicName":{"Fn::Select":[1,{"Fn::Split":["/",
+  {"Fn::GetStackOutput":{"StackName":"other","OutputName":"Arn","Region":{"Ref":"AWS::Region"}}}]}]}}}}}
+EOF
+`
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command("bash", "scripts/synth.sh", "nosnapshots", out)
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "CDK_CLI="+fake)
+	output, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("synth with a bad template: %v, want exit status 1\n%s", err, output)
+	}
+	for _, want := range []string{out + "/bad.template.json: [ERROR] E1018", "error: AWS's CloudFormation validator found errors in " + out} {
+		if !strings.Contains(string(output), want) {
+			t.Errorf("synth output lacks %q:\n%s", want, output)
+		}
+	}
+}
+
 // backgroundValidation is one run of scripts/validate-templates.mjs --stdin, fed
 // each cloud assembly as it is synthesized: its Node process validates on the
 // second core while the tests go on synthesizing on the first.
