@@ -86,9 +86,13 @@ func NewStandbyStateful(scope constructs.Construct, cfg config.Config) *StandbyS
 	// What the primary region's stateful stack reads (Fn::GetStackOutput).
 	output(stack, standbySecretsKeyOutput, s.SecretsKey.KeyArn(), "The key of the replicas of the primary region's secrets (read by its stateful stack)")
 	output(stack, standbyDataKeyOutput, s.Storage.DataKey.KeyArn(), "The key of the replicated customer data (read by the primary region's stateful stack)")
-	for name, b := range map[string]awss3.IBucket{"Events": s.Storage.Events, "Reports": s.Storage.Reports} {
-		output(stack, name+"BucketArn", b.BucketArn(), "Receives the primary region's "+strings.ToLower(name)+" bucket by replication")
-		output(stack, name+"BucketName", b.BucketName(), "Receives the primary region's "+strings.ToLower(name)+" bucket by replication")
+	// In a fixed order: the template's bytes do not change from one synth to the next.
+	for _, b := range []struct {
+		name   string
+		bucket awss3.IBucket
+	}{{"Events", s.Storage.Events}, {"Reports", s.Storage.Reports}} {
+		output(stack, b.name+"BucketArn", b.bucket.BucketArn(), "Receives the primary region's "+strings.ToLower(b.name)+" bucket by replication")
+		output(stack, b.name+"BucketName", b.bucket.BucketName(), "Receives the primary region's "+strings.ToLower(b.name)+" bucket by replication")
 	}
 	return s
 }
