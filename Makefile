@@ -49,11 +49,11 @@ $(CDK): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# AWS's CloudFormation validator checks the templates in a process of its own,
-# warmed up while the app runs (scripts/synth.sh says why); cdk deploy and cdk diff
-# keep the CDK's own validation.
+# AWS's CloudFormation validator checks the templates after cdk synth, each only
+# until it passes (scripts/synth.sh says why); cdk deploy and cdk diff keep the
+# CDK's own validation.
 synth: deps app ## synthesize STAGE (default dev) into OUT (default cdk.out), templates validated: make synth STAGE=prod
-	CDK_CLI=$(CDK) bash scripts/synth.sh $(STAGE) $(OUT) $(CDK_FLAGS)
+	CDK_CLI=$(CDK) bash scripts/synth.sh $(OUT) $(CDK_FLAGS)
 	@echo "$(STAGE): templates in $(OUT)/" && ls $(OUT)/*.template.json
 
 synth-all: deps ## synthesize every stage into cdk.out/STAGE

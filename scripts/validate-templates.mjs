@@ -9,30 +9,32 @@
 // ERROR finding fails it, as in synth with "@aws-cdk/core:validateAgainstDefaultRules";
 // unlike synth, no rule is skipped.
 //
-// Starting the engine takes about 3 s, and the first templates with a resource type
-// take it longer than the same type later, so one run takes many folders:
+// Options:
 //   --stdin        read the folders from stdin, one per line, each validated as soon
-//                  as it arrives (the infrastructure tests stream theirs; make synth
-//                  sends its output folder once cdk synth has written it);
-//   --warm PATH    first validate PATH (a template, or a folder of *.json templates)
-//                  and report nothing of it: make synth warms the engine on the
-//                  committed snapshots while the app builds its constructs;
+//                  as it arrives: starting the engine takes about 3 s, so the
+//                  infrastructure tests stream all theirs to one run;
+//   --cache DIR    skip a template that passed here before: the same bytes, for the
+//                  same region and account, with the same validator and this same
+//                  script (DIR keeps one line per template name: that key and its
+//                  warning count); make synth uses bin/validated;
 //   --errors-only  print the errors, and count the warnings in the summary line.
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { RegoEngine, TemplateFile } from "@aws/cloudformation-validate";
 
-const usage = "usage: node scripts/validate-templates.mjs [--warm PATH]... [--errors-only] (CLOUD_ASSEMBLY_DIR... | --stdin)";
+const usage = "usage: node scripts/validate-templates.mjs [--cache DIR] [--errors-only] (CLOUD_ASSEMBLY_DIR... | --stdin)";
 let fromStdin = false;
 let errorsOnly = false;
-const warm = [];
+let cacheDir;
 const dirsGiven = [];
 for (let i = 2; i < process.argv.length; i++) {
   const arg = process.argv[i];
   if (arg === "--stdin") fromStdin = true;
   else if (arg === "--errors-only") errorsOnly = true;
-  else if (arg === "--warm" && i + 1 < process.argv.length) warm.push(process.argv[++i]);
+  else if (arg === "--cache" && i + 1 < process.argv.length) cacheDir = process.argv[++i];
   else if (arg.startsWith("--")) {
     console.error(`unknown option ${arg}\n${usage}`);
     process.exit(2);
@@ -42,8 +44,17 @@ if (fromStdin === dirsGiven.length > 0) {
   console.error(usage);
   process.exit(2);
 }
-const engine = new RegoEngine();
+
+// The engine starts on the first template that is not in the cache.
+let engine;
 let errors = 0;
+
+// validator identifies the rules a cached pass was made with: the engine's version
+// and this script.
+const validator = createHash("sha256")
+  .update(readFileSync(join(dirname(fileURLToPath(import.meta.resolve("@aws/cloudformation-validate"))), "package.json")))
+  .update(readFileSync(fileURLToPath(import.meta.url)))
+  .digest("hex");
 
 // environments maps each template of an assembly to its stack's region and account,
 // where the manifest names them (aws://ACCOUNT/REGION; unknown-* when unresolved).
@@ -63,6 +74,13 @@ function environments(dir) {
   return envs;
 }
 
+// cached returns the warning count of a template that passed with key, or undefined.
+function cached(name, key) {
+  if (!cacheDir || !existsSync(join(cacheDir, name))) return undefined;
+  const [k, warnings] = readFileSync(join(cacheDir, name), "utf8").trim().split(" ");
+  return k === key ? Number(warnings) : undefined;
+}
+
 // validate prints one assembly's findings and its summary line, and returns whether
 // the folder held any template.
 function validate(dir) {
@@ -74,51 +92,55 @@ function validate(dir) {
   const envs = environments(dir);
   let found = 0;
   let warnings = 0;
+  let unchanged = 0;
   for (const name of templates) {
-    const report = engine.validateStandard(new TemplateFile(join(dir, name)), {
-      pseudoParameterOverrides: envs.get(name) ?? {},
-    });
+    const pseudo = envs.get(name) ?? {};
+    const key = createHash("sha256")
+      .update(validator)
+      .update(JSON.stringify(pseudo))
+      .update(readFileSync(join(dir, name)))
+      .digest("hex");
+    const known = cached(name, key);
+    if (known !== undefined) {
+      unchanged++;
+      warnings += known;
+      continue;
+    }
+    engine ??= new RegoEngine();
+    const report = engine.validateStandard(new TemplateFile(join(dir, name)), { pseudoParameterOverrides: pseudo });
+    let templateErrors = 0;
+    let templateWarnings = 0;
     for (const d of report.diagnostics) {
       const severity = String(d.severity).toUpperCase();
       if (severity === "INFO") continue; // create-only properties, untagged helper resources
       const error = severity === "ERROR" || severity === "FATAL";
-      if (error) found++;
-      else warnings++;
+      if (error) templateErrors++;
+      else templateWarnings++;
       if (error || !errorsOnly) {
         console.log(`${join(dir, name)}: [${d.severity}] ${d.ruleId} ${d.resource ?? d.logicalId ?? ""} ${d.path ?? ""}: ${d.message}`);
       }
     }
+    found += templateErrors;
+    warnings += templateWarnings;
+    if (cacheDir && templateErrors === 0) {
+      mkdirSync(cacheDir, { recursive: true });
+      writeFileSync(join(cacheDir, name), `${key} ${templateWarnings}\n`);
+    }
   }
+  const passedBefore = unchanged > 0 ? ` (${unchanged} unchanged since they last passed)` : "";
   const listed = errorsOnly && warnings > 0 ? `, ${warnings} warning(s) (node scripts/validate-templates.mjs ${dir} lists them)` : "";
-  console.log(`${dir}: ${templates.length} templates validated, ${found} error(s)${listed}`);
+  console.log(`${dir}: ${templates.length} templates validated${passedBefore}, ${found} error(s)${listed}`);
   errors += found;
   return true;
 }
 
-// warmUp validates the templates at path, a file or a folder of *.json, and
-// discards what it finds.
-function warmUp(path) {
-  if (!existsSync(path)) return;
-  const files = statSync(path).isDirectory()
-    ? readdirSync(path).filter((f) => f.endsWith(".json")).map((f) => join(path, f))
-    : [path];
-  for (const file of files) {
-    try {
-      engine.validateStandard(new TemplateFile(file), {});
-    } catch {
-      // not a template: nothing to learn from it
-    }
-  }
-}
-
 let missing = false;
 try {
-  for (const path of warm) warmUp(path);
   const dirs = fromStdin ? createInterface({ input: process.stdin }) : dirsGiven;
   for await (const dir of dirs) {
     if (dir.trim() !== "" && !validate(dir.trim())) missing = true;
   }
 } finally {
-  engine.free();
+  engine?.free();
 }
 process.exit(missing ? 2 : errors > 0 ? 1 : 0);

@@ -1,7 +1,9 @@
 // Package checks wires the offline template checks into an app: cdk-nag's
 // AwsSolutions rules, reported as errors so that any unsuppressed finding fails synth.
-// The CDK's own CloudFormation validation runs on every synth and is made strict by
-// "@aws-cdk/core:validateAgainstDefaultRules" in cdk.json.
+// The CloudFormation validation is not here: the CDK's own, made strict by
+// "@aws-cdk/core:validateAgainstDefaultRules" in cdk.json, runs in cdk deploy, cdk
+// diff, a plain cdk synth and the tests; make synth runs AWS's validator over its
+// output instead, in a process of its own (scripts/synth.sh).
 package checks
 
 import (
