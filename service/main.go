@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"embed"
 	"errors"
 	"io/fs"
@@ -24,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/example/scalable-web/internal/cacheclient"
 	"github.com/example/scalable-web/internal/connbudget"
 	"github.com/example/scalable-web/internal/emf"
 	"github.com/example/scalable-web/internal/pg"
@@ -213,19 +213,5 @@ func redisClient(ctx context.Context, cfg shop.Config, secrets pg.SecretReader) 
 	if cfg.RedisAddr == "" {
 		return nil, nil
 	}
-	opts := shop.RedisOptions(cfg.RedisAddr)
-	if cfg.RedisTLS {
-		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	if cfg.RedisAuthSecretARN != "" {
-		out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &cfg.RedisAuthSecretARN})
-		if err != nil {
-			return nil, err
-		}
-		if out.SecretString == nil {
-			return nil, errors.New("REDIS_AUTH_SECRET_ARN: the secret has no string value")
-		}
-		opts.Password = *out.SecretString
-	}
-	return redis.NewClient(opts), nil
+	return cacheclient.Connect(ctx, shop.RedisOptions(cfg.RedisAddr), cfg.RedisTLS, secrets, cfg.RedisAuthSecretARN)
 }

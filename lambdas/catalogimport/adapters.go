@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/example/scalable-web/internal/pg"
 )
 
 // S3Objects opens objects of one bucket, streaming: the load reads the body as
@@ -41,25 +36,11 @@ const (
 	cacheRetries = 1
 )
 
-// cacheClient connects to the shop's cache as the service does: TLS, and the
-// AUTH token read from its secret (empty authSecretARN: none, as locally).
-func cacheClient(ctx context.Context, secrets pg.SecretReader, addr string, useTLS bool, authSecretARN string) (*redis.Client, error) {
-	opts := &redis.Options{
+// cacheOptions are the import's client settings; cacheclient.Connect adds TLS
+// and the AUTH token.
+func cacheOptions(addr string) *redis.Options {
+	return &redis.Options{
 		Addr: addr, ContextTimeoutEnabled: true, MaxRetries: cacheRetries,
 		DialTimeout: cacheTimeout, ReadTimeout: cacheTimeout, WriteTimeout: cacheTimeout, PoolSize: 1,
 	}
-	if useTLS {
-		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	if authSecretARN != "" {
-		out, err := secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &authSecretARN})
-		if err != nil {
-			return nil, fmt.Errorf("cache AUTH token: %w", err)
-		}
-		if out.SecretString == nil {
-			return nil, errors.New("cache AUTH token: the secret has no string value")
-		}
-		opts.Password = *out.SecretString
-	}
-	return redis.NewClient(opts), nil
 }

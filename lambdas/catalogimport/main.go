@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/example/scalable-web/internal/cacheclient"
 	"github.com/example/scalable-web/internal/catalog"
 	"github.com/example/scalable-web/internal/connbudget"
 	"github.com/example/scalable-web/internal/envnames"
@@ -38,7 +39,7 @@ func main() {
 		log.Error("database", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	cache, err := cacheClient(ctx, secrets, os.Getenv(envnames.RedisAddr), os.Getenv(envnames.RedisTLS) == "true", os.Getenv(envnames.RedisAuthSecretARN))
+	cache, err := cacheclient.Connect(ctx, cacheOptions(os.Getenv(envnames.RedisAddr)), os.Getenv(envnames.RedisTLS) == "true", secrets, os.Getenv(envnames.RedisAuthSecretARN))
 	if err != nil {
 		log.Error("cache", slog.String("error", err.Error()))
 		os.Exit(1)
