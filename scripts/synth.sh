@@ -13,7 +13,7 @@
 # validates that stack. cdk deploy, cdk diff and a plain cdk synth run the app as
 # usual, with the CDK's validation in its process: what deploys is checked there.
 #
-# Usage: [CDK_CLI=node_modules/.bin/cdk] bash scripts/synth.sh OUT CDK_SYNTH_FLAGS...
+# Usage: [CDK_CLI=node_modules/.bin/cdk] [VALIDATED=bin/validated] bash scripts/synth.sh OUT CDK_SYNTH_FLAGS...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$1
@@ -22,7 +22,7 @@ cdk=${CDK_CLI:-node_modules/.bin/cdk}
 
 rm -rf "$out"
 CDK_VALIDATION=false "$cdk" synth "$@" --quiet --output "$out"
-if ! node scripts/validate-templates.mjs --cache bin/validated --errors-only "$out"; then
+if ! node --single-threaded scripts/validate-templates.mjs --cache "${VALIDATED:-bin/validated}" --errors-only "$out"; then
   echo "error: AWS's CloudFormation validator found errors in $out (above)" >&2
   exit 1
 fi

@@ -9,25 +9,31 @@
 // ERROR finding fails it, as in synth with "@aws-cdk/core:validateAgainstDefaultRules";
 // unlike synth, no rule is skipped.
 //
+// Run it with node --single-threaded, as make synth and the tests do: the engine is
+// WebAssembly, and V8's background compiler and garbage-collector threads cost
+// more CPU than they save on 2 cores (about half the CPU of a short run).
+//
 // Options:
 //   --stdin        read the folders from stdin, one per line, each validated as soon
 //                  as it arrives: starting the engine takes about 3 s, so the
 //                  infrastructure tests stream all theirs to one run;
 //   --cache DIR    skip a template that passed here before: the same bytes, for the
 //                  same region and account, with the same validator and this same
-//                  script (DIR keeps one line per template name: that key and its
-//                  warning count); make synth uses bin/validated;
+//                  script. DIR keeps one file per such key, holding the warnings
+//                  found, which are printed again as if found anew; a template
+//                  with an error is validated every time. An entry unused for 14
+//                  days is removed. make synth and the tests use bin/validated;
 //   --errors-only  print the errors, and count the warnings in the summary line.
 // A template met twice in one run, byte for byte and for the same region and
 // account, is validated once; its findings are printed for both.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { RegoEngine, TemplateFile } from "@aws/cloudformation-validate";
 
-const usage = "usage: node scripts/validate-templates.mjs [--cache DIR] [--errors-only] (CLOUD_ASSEMBLY_DIR... | --stdin)";
+const usage = "usage: node --single-threaded scripts/validate-templates.mjs [--cache DIR] [--errors-only] (CLOUD_ASSEMBLY_DIR... | --stdin)";
 let fromStdin = false;
 let errorsOnly = false;
 let cacheDir;
@@ -80,11 +86,45 @@ function environments(dir) {
   return envs;
 }
 
-// cached returns the warning count of a template that passed with key, or undefined.
-function cached(name, key) {
-  if (!cacheDir || !existsSync(join(cacheDir, name))) return undefined;
-  const [k, warnings] = readFileSync(join(cacheDir, name), "utf8").trim().split(" ");
-  return k === key ? Number(warnings) : undefined;
+// cached returns the findings of a template that passed with key, or undefined,
+// and marks the entry used.
+function cached(key) {
+  const file = cacheDir && join(cacheDir, `${key}.json`);
+  if (!file || !existsSync(file)) return undefined;
+  try {
+    const found = JSON.parse(readFileSync(file, "utf8"));
+    const now = new Date();
+    utimesSync(file, now, now);
+    return found;
+  } catch {
+    return undefined; // removed meanwhile by another run's pruning
+  }
+}
+
+// remember records the findings of a template that passed, written whole or not at
+// all, since make synth and the tests may share the folder.
+function remember(key, diagnostics) {
+  const file = join(cacheDir, `${key}.json`);
+  if (existsSync(file)) return;
+  mkdirSync(cacheDir, { recursive: true });
+  const partial = `${file}.${process.pid}`;
+  writeFileSync(partial, JSON.stringify(diagnostics));
+  renameSync(partial, file);
+}
+
+// pruneCache removes the entries no run has used for 14 days: templates since
+// changed, stages since removed.
+function pruneCache() {
+  if (!cacheDir || !existsSync(cacheDir)) return;
+  const oldest = Date.now() - 14 * 24 * 3600 * 1000;
+  for (const name of readdirSync(cacheDir)) {
+    const file = join(cacheDir, name);
+    try {
+      if (!/^[0-9a-f]{64}\.json$/.test(name) || statSync(file).mtimeMs < oldest) rmSync(file, { force: true });
+    } catch {
+      // removed meanwhile
+    }
+  }
 }
 
 // validate prints one assembly's findings and its summary line, and returns whether
@@ -106,20 +146,17 @@ function validate(dir) {
       .update(JSON.stringify(pseudo))
       .update(readFileSync(join(dir, name)))
       .digest("hex");
-    const known = cached(name, key);
-    if (known !== undefined) {
-      unchanged++;
-      warnings += known;
-      continue;
-    }
     let diagnostics = findings.get(key);
+    if (diagnostics === undefined && (diagnostics = cached(key)) !== undefined) unchanged++;
     if (diagnostics === undefined) {
       engine ??= new RegoEngine();
       const report = engine.validateStandard(new TemplateFile(join(dir, name)), { pseudoParameterOverrides: pseudo });
       // INFO: create-only properties, untagged helper resources.
-      diagnostics = report.diagnostics.filter((d) => String(d.severity).toUpperCase() !== "INFO");
-      findings.set(key, diagnostics);
+      diagnostics = report.diagnostics
+        .filter((d) => String(d.severity).toUpperCase() !== "INFO")
+        .map((d) => ({ severity: d.severity, ruleId: d.ruleId, where: d.resource ?? d.logicalId ?? "", path: d.path ?? "", message: d.message }));
     }
+    findings.set(key, diagnostics);
     let templateErrors = 0;
     let templateWarnings = 0;
     for (const d of diagnostics) {
@@ -128,15 +165,12 @@ function validate(dir) {
       if (error) templateErrors++;
       else templateWarnings++;
       if (error || !errorsOnly) {
-        console.log(`${join(dir, name)}: [${d.severity}] ${d.ruleId} ${d.resource ?? d.logicalId ?? ""} ${d.path ?? ""}: ${d.message}`);
+        console.log(`${join(dir, name)}: [${d.severity}] ${d.ruleId} ${d.where} ${d.path}: ${d.message}`);
       }
     }
     found += templateErrors;
     warnings += templateWarnings;
-    if (cacheDir && templateErrors === 0) {
-      mkdirSync(cacheDir, { recursive: true });
-      writeFileSync(join(cacheDir, name), `${key} ${templateWarnings}\n`);
-    }
+    if (cacheDir && templateErrors === 0) remember(key, diagnostics);
   }
   const passedBefore = unchanged > 0 ? ` (${unchanged} unchanged since they last passed)` : "";
   const listed = errorsOnly && warnings > 0 ? `, ${warnings} warning(s) (node scripts/validate-templates.mjs ${dir} lists them)` : "";
@@ -154,4 +188,5 @@ try {
 } finally {
   engine?.free();
 }
+pruneCache();
 process.exit(missing ? 2 : errors > 0 ? 1 : 0);

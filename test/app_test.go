@@ -50,12 +50,16 @@ var (
 	appResults = map[string]appResult{}
 )
 
-// startAppRuns builds app.go and runs it once per appRuns entry the way the CDK
-// CLI does (context in CDK_CONTEXT_JSON, the cloud assembly folder in CDK_OUTDIR),
-// then closes appDone.
+// startAppRuns builds app.go where cdk.json's "app" does (bin/app, which go build
+// leaves alone when it is up to date) and runs it once per appRuns entry the way
+// the CDK CLI does (context in CDK_CONTEXT_JSON, the cloud assembly folder in
+// CDK_OUTDIR), then closes appDone.
 func startAppRuns() {
 	defer close(appDone)
-	binary := filepath.Join(outRoot, "app")
+	binary, err := filepath.Abs(filepath.Join("..", "bin", "app"))
+	if err != nil {
+		panic(err)
+	}
 	if out, err := exec.Command("go", "build", "-o", binary, "..").CombinedOutput(); err != nil {
 		for name := range appRuns {
 			appResults[name] = appResult{err: fmt.Errorf("go build: %v\n%s", err, out)}
@@ -81,7 +85,9 @@ func runApp(binary string, context map[string]any) appResult {
 	}
 	cmd := exec.Command(binary)
 	cmd.Dir = ".." // the project root, where the CDK CLI runs the app
-	cmd.Env = append(os.Environ(), "CDK_CONTEXT_JSON="+string(ctx), "CDK_OUTDIR="+outdir,
+	// Without TestMain's CDK_VALIDATION=false: the app validates as cdk deploy runs it.
+	env := slices.DeleteFunc(os.Environ(), func(v string) bool { return strings.HasPrefix(v, "CDK_VALIDATION=") })
+	cmd.Env = append(env, "CDK_CONTEXT_JSON="+string(ctx), "CDK_OUTDIR="+outdir,
 		// jsii's Node 20 end-of-life banner is not the app's output (the Makefile
 		// silences it too); without this, stderr depends on the Node version.
 		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
@@ -112,6 +118,7 @@ func appRun(t *testing.T, name string) (outdir, stderr string, exitCode int) {
 // TestAppRejectsBadContext: a bad value in context stops the app with one line
 // naming it and what is allowed, and no trace.
 func TestAppRejectsBadContext(t *testing.T) {
+	t.Parallel() // it waits for the app's runs: the synths go on meanwhile
 	for _, tt := range []struct{ run, want string }{
 		{"stage nope", `error: stage "nope": want one of dev, staging, prod (choose with -c stage=NAME)`},
 		{"stage 3", "error: context stage 3: want a stage name such as dev"},
@@ -125,8 +132,11 @@ func TestAppRejectsBadContext(t *testing.T) {
 }
 
 // TestAppSynthesizesDevByDefault runs the real entry point end to end: the default
-// stage, every stack written, cdk-nag run on each of them, and no trace on stderr.
+// stage, every stack written, cdk-nag run on each of them, the CDK's CloudFormation
+// validation run over them with nothing to report (as in cdk deploy), and no trace
+// on stderr.
 func TestAppSynthesizesDevByDefault(t *testing.T) {
+	t.Parallel() // it waits for the app's runs: the synths go on meanwhile
 	outdir, stderr, code := appRun(t, "dev by default")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -144,12 +154,24 @@ func TestAppSynthesizesDevByDefault(t *testing.T) {
 			}
 		}
 	}
+	// The CDK writes a validation report when a validation plugin ran, even with
+	// nothing to report; with no construct annotations to report, dev's can only
+	// come from the CloudFormation validation.
+	path := filepath.Join(outdir, "validation-report.json")
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no validation report, so no CloudFormation validation: %v", err)
+	}
+	report := readJSON[validationReport](t, path)
+	for _, v := range append(report.cloudFormation(), report.annotations()...) {
+		t.Errorf("validation: %s", v)
+	}
 }
 
 // TestDeployRefusesAStageWhoseAlarmsReachNoOne: make deploy passes -c deploy=true;
 // prod, which requires an alarm subscriber, is refused with one line until it has
 // one, while a plain synth of it (and of dev, which does not require one) works.
 func TestDeployRefusesAStageWhoseAlarmsReachNoOne(t *testing.T) {
+	t.Parallel() // it waits for the app's runs: the synths go on meanwhile
 	_, stderr, code := appRun(t, "deploy prod")
 	want := "error: prod config: ops.alarmEmails and ops.alarmHTTPSEndpoints are both empty: want at least one on-call address or paging URL before deploying prod (ops.requireSubscriber is true), so its alarms reach a person\n"
 	if code != 1 || stderr != want {
