@@ -113,8 +113,22 @@ func (b *breaker) record(failed bool, now time.Time) {
 	}
 }
 
-// Get returns the cached value of key, or ok false on a miss or a cache failure.
+// Get returns the cached value of key, or ok false on a miss or a cache failure,
+// and counts it as a hit or a miss.
 func (c *Cache) Get(ctx context.Context, key string) (value []byte, ok bool) {
+	value, ok = c.lookup(ctx, key)
+	if c.Client != nil {
+		if ok {
+			c.hits.Add(1)
+		} else {
+			c.misses.Add(1)
+		}
+	}
+	return value, ok
+}
+
+// lookup is Get without counting: for a second look within one read.
+func (c *Cache) lookup(ctx context.Context, key string) (value []byte, ok bool) {
 	if c.Client == nil {
 		return nil, false
 	}
@@ -122,12 +136,7 @@ func (c *Cache) Get(ctx context.Context, key string) (value []byte, ok bool) {
 		value, err = c.Client.Get(ctx, key).Bytes()
 		return err
 	})
-	if err != nil {
-		c.misses.Add(1)
-		return nil, false
-	}
-	c.hits.Add(1)
-	return value, true
+	return value, err == nil
 }
 
 // Set stores value under key with the TTL plus jitter; failures only degrade.

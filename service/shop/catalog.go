@@ -139,6 +139,11 @@ func (c *Catalog) cached(ctx context.Context, key string, out any, load func(con
 		return nil
 	}
 	b, err, _ := c.group.Do(key, func() (any, error) {
+		// A caller that missed just before the last load for key finished starts a
+		// flight of its own: the entry that load wrote answers it.
+		if b, ok := c.Cache.lookup(ctx, key); ok {
+			return b, nil
+		}
 		// The shared query must not die with the first caller's request.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.QueryTimeout)
 		defer cancel()
