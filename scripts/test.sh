@@ -18,10 +18,11 @@ trap '[ -z "$infra" ] || kill "$infra" 2>/dev/null; stop; rm -f "$infralog"' EXI
 # the others'. Their synths skip aws-cdk-lib's CloudFormation validation: they run
 # AWS's validator over every final template instead (see TestMain in
 # test/synth_test.go). Their Node processes run single-threaded
-# (scripts/jsii-node.sh).
+# (scripts/jsii-node.sh), and their Go side collects garbage less often (GOGC=400:
+# each collection holds up the next call to the Node process).
 if [ "${FAULTS:-}" != only ]; then
   [ -x bin/app ] || echo "First test run in this clone: if Go's build cache does not hold the AWS CDK's Go module yet, compiling it for the infrastructure tests takes about 7 minutes on 2 cores, once."
-  CDK_VALIDATION=false JSII_NODE=$PWD/scripts/jsii-node.sh go test -count=1 -vet=off -timeout 20m "$@" ./test > "$infralog" 2>&1 &
+  CDK_VALIDATION=false JSII_NODE=$PWD/scripts/jsii-node.sh GOGC=400 go test -count=1 -vet=off -timeout 20m "$@" ./test > "$infralog" 2>&1 &
   infra=$!
 fi
 bash scripts/services.sh start

@@ -18,8 +18,9 @@ import (
 
 // appRuns are the runs of the real entry point the tests check, by name: each
 // changes the project's context. They start in the background when the test binary
-// does (TestMain calls startAppRuns), one after the other, so the app's own Node
-// process works on the second core while the tests synthesize in theirs.
+// does (TestMain calls startAppRuns), one after the other and niced (see
+// background_test.go), so the app's own Node process works on the second core
+// while the tests synthesize in theirs.
 var appRuns = map[string]func(ctx map[string]any){
 	"dev by default":         func(map[string]any) {},
 	"stage nope":             badContext("stage", "nope"),
@@ -83,7 +84,7 @@ func runApp(binary string, context map[string]any) appResult {
 	if err != nil {
 		return appResult{err: err}
 	}
-	cmd := exec.Command(binary)
+	cmd := niced(binary)
 	cmd.Dir = ".." // the project root, where the CDK CLI runs the app
 	// Without TestMain's CDK_VALIDATION=false: the app validates as cdk deploy runs it.
 	env := slices.DeleteFunc(os.Environ(), func(v string) bool { return strings.HasPrefix(v, "CDK_VALIDATION=") })

@@ -1,17 +1,13 @@
 package test
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -78,28 +74,19 @@ func TestChecksCatchFindings(t *testing.T) {
 // references are written, with fewer rules. So a finding of any severity fails, as
 // it would that validation with "@aws-cdk/core:validateAgainstDefaultRules",
 // except the warnings it skips (allowedWarnings). One run of the validator takes
-// every assembly, each as soon as it is written (see validateInBackground), and a
-// template it must fail on twice to prove it can: a Fn::Split over a
-// Fn::GetStackOutput (E1018), and a log retention CloudFormation does not accept
-// (W3030, a warning).
+// every assembly, each as soon as it is written (see validateInBackground), and
+// first a template it must fail on twice to prove it can (badTemplate).
 func TestFinalTemplatesValidate(t *testing.T) {
 	// Parallel: it runs after every other test, once their synths are validated.
 	t.Parallel()
-	bad := t.TempDir()
-	template := `{"Resources":{"Topic":{"Type":"AWS::SNS::Topic","Properties":{"TopicName":{"Fn::Select":[1,{"Fn::Split":["/",
-		{"Fn::GetStackOutput":{"StackName":"other","OutputName":"Arn","Region":{"Ref":"AWS::Region"}}}]}]}}},
-		"Logs":{"Type":"AWS::Logs::LogGroup","Properties":{"RetentionInDays":42}}}}`
-	if err := os.WriteFile(filepath.Join(bad, "bad.template.json"), []byte(template), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	// What must be validated however the tests were filtered with -run.
 	for _, stage := range config.StageNames() {
 		synthesize(t, stage)
 		withDomain(t, stage)
 	}
 	synthesizeVariant(t, "prod-eu", "prod", prodCopy)
-	validateInBackground(bad, "the bad template")
 	out, dirs := finishValidation(t)
+	bad := backgroundValidation.bad
 	finding := regexp.MustCompile(`^(\S+): \[(\w+)\] (\w+) `)
 	for dir, name := range dirs {
 		var found []string
@@ -142,26 +129,9 @@ var allowedWarnings = map[string]bool{"W3005": true, "W3010": true}
 // recorded as passed, so the next synth validates it again, while one with only a
 // warning is, with its warning. A stand-in for the CDK CLI writes both.
 func TestSynthFailsOnAValidatorFinding(t *testing.T) {
-	t.Parallel() // the validator runs: the synths go on meanwhile
-	dir := t.TempDir()
-	fake := filepath.Join(dir, "cdk")
-	script := `#!/bin/sh
-while [ $# -gt 0 ]; do [ "$1" = --output ] && out=$2; shift; done
-mkdir -p "$out"
-cat > "$out/bad.template.json" <<'EOF'
-{"Resources":{"Topic":{"Type":"AWS::SNS::Topic","Properties":{"TopicName":{"Fn::Select":[1,{"Fn::Split":["/",
-  {"Fn::GetStackOutput":{"StackName":"other","OutputName":"Arn","Region":{"Ref":"AWS::Region"}}}]}]}}}}}
-EOF
-echo '{"Resources":{"Logs":{"Type":"AWS::Logs::LogGroup","Properties":{"RetentionInDays":42}}}}' > "$out/warned.template.json"
-`
-	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	out, cache := filepath.Join(dir, "out"), filepath.Join(dir, "validated")
-	cmd := exec.Command("bash", "scripts/synth.sh", out)
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "CDK_CLI="+fake, "VALIDATED="+cache)
-	output, err := cmd.CombinedOutput()
+	t.Parallel() // it waits for the run TestMain started
+	<-synthScript.done
+	out, cache, output, err := synthScript.out, synthScript.cache, synthScript.output, synthScript.err
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
 		t.Fatalf("synth with a bad template: %v, want exit status 1\n%s", err, output)
@@ -178,64 +148,6 @@ echo '{"Resources":{"Logs":{"Type":"AWS::Logs::LogGroup","Properties":{"Retentio
 	if recorded, _ := os.ReadFile(filepath.Join(cache, entries[0].Name())); !strings.Contains(string(recorded), "W3030") || strings.Contains(string(recorded), "E1018") {
 		t.Errorf("recorded %s, want the warned template's W3030 alone", recorded)
 	}
-}
-
-// backgroundValidation is one run of scripts/validate-templates.mjs --stdin, fed
-// each cloud assembly as it is synthesized: its Node process validates on the
-// second core while the tests go on synthesizing on the first.
-var backgroundValidation struct {
-	mu    sync.Mutex
-	stdin io.WriteCloser
-	out   bytes.Buffer
-	done  chan error
-	dirs  map[string]string // cloud assembly → what it is, for messages
-}
-
-// validateInBackground queues a cloud assembly for the validator, starting it the
-// first time.
-func validateInBackground(dir, name string) {
-	v := &backgroundValidation
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.done == nil {
-		v.dirs = map[string]string{}
-		v.done = make(chan error, 1)
-		cmd := exec.Command("node", "--single-threaded", "../scripts/validate-templates.mjs", "--cache", "../bin/validated", "--stdin")
-		cmd.Stdout, cmd.Stderr = &v.out, &v.out
-		stdin, err := cmd.StdinPipe()
-		if err == nil {
-			err = cmd.Start()
-		}
-		if err != nil {
-			v.done <- fmt.Errorf("start the validator: %w", err)
-			return
-		}
-		v.stdin = stdin
-		go func() { v.done <- cmd.Wait() }()
-	}
-	if v.stdin == nil {
-		return // it did not start; finishValidation says why
-	}
-	v.dirs[dir] = name
-	fmt.Fprintln(v.stdin, dir)
-}
-
-// finishValidation waits for the validator to finish what it was given and returns
-// its output and the assemblies it was given.
-func finishValidation(t *testing.T) (string, map[string]string) {
-	t.Helper()
-	v := &backgroundValidation
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.stdin != nil {
-		v.stdin.Close()
-	}
-	err := <-v.done
-	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) { // 1: errors found, reported per folder
-		t.Fatalf("validator: %v\n%s", err, v.out.String())
-	}
-	return v.out.String(), v.dirs
 }
 
 // TestNoFunctionWrapsAnotherStacksValue: CloudFormation's Fn::Split and Fn::Select

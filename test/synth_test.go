@@ -48,9 +48,15 @@ func TestMain(m *testing.M) {
 	// entry point's runs keep that validation, as cdk deploy does (runApp), and
 	// TestAppSynthesizesDevByDefault reads its report. Run without the variable,
 	// the synths validate twice, which costs only time.
+	synthScript.done = make(chan struct{})
+	startValidation()
 	go startAppRuns()
+	go runSynthScript()
 	code := m.Run()
-	<-appDone // its folders are under outRoot
+	// Their folders are under outRoot.
+	<-appDone
+	<-synthScript.done
+	stopValidation()
 	os.RemoveAll(outRoot)
 	jsii.Close()
 	os.Exit(code)
