@@ -118,22 +118,23 @@ func finishValidation(t *testing.T) (string, map[string]string) {
 }
 
 // synthScript is one run of make synth's script (scripts/synth.sh) with a stand-in
-// for the CDK CLI that writes a template the validator refuses and one it only
-// warns about, and a cache of its own: TestSynthFailsOnAValidatorFinding reads it.
+// for the CDK CLI that writes badTemplate and warnedTemplate, and a cache of its
+// own: TestSynthFailsOnAValidatorFinding reads it.
 var synthScript struct {
 	done               chan struct{}
 	out, cache, output string
 	err                error
 }
 
+// warnedTemplate only draws a warning from AWS's validator (W3030).
+const warnedTemplate = `{"Resources":{"Logs":{"Type":"AWS::Logs::LogGroup","Properties":{"RetentionInDays":42}}}}`
+
+// fakeCDK stands in for the CDK CLI: it copies the templates beside it into the
+// --output folder.
 const fakeCDK = `#!/bin/sh
+templates=$(dirname "$0")
 while [ $# -gt 0 ]; do [ "$1" = --output ] && out=$2; shift; done
-mkdir -p "$out"
-cat > "$out/bad.template.json" <<'EOF'
-{"Resources":{"Topic":{"Type":"AWS::SNS::Topic","Properties":{"TopicName":{"Fn::Select":[1,{"Fn::Split":["/",
-  {"Fn::GetStackOutput":{"StackName":"other","OutputName":"Arn","Region":{"Ref":"AWS::Region"}}}]}]}}}}}
-EOF
-echo '{"Resources":{"Logs":{"Type":"AWS::Logs::LogGroup","Properties":{"RetentionInDays":42}}}}' > "$out/warned.template.json"
+mkdir -p "$out" && cp "$templates"/*.template.json "$out"
 `
 
 // runSynthScript runs it, then closes synthScript.done.
@@ -146,8 +147,10 @@ func runSynthScript() {
 	if s.err = os.MkdirAll(dir, 0o755); s.err != nil {
 		return
 	}
-	if s.err = os.WriteFile(fake, []byte(fakeCDK), 0o755); s.err != nil {
-		return
+	for name, text := range map[string]string{"cdk": fakeCDK, "bad.template.json": badTemplate, "warned.template.json": warnedTemplate} {
+		if s.err = os.WriteFile(filepath.Join(dir, name), []byte(text), 0o755); s.err != nil {
+			return
+		}
 	}
 	cmd := niced("bash", "scripts/synth.sh", s.out)
 	cmd.Dir = ".."
