@@ -27,10 +27,13 @@ esac
 bin_dir=.services/bin
 goaws_version=v0.5.4
 offset=$((offset + ${SERVICES_PORT_OFFSET:-0}))
-pg_primary_port=$((55432 + offset))
-pg_replica_port=$((55433 + offset))
-redis_port=$((56379 + offset))
-goaws_port=$((54100 + offset))
+# Below 32768, where Linux picks no client port (ip_local_port_range starts there):
+# a port inside that range can be taken by any outgoing connection, the replica's
+# own among them, and the server then fails to start with "address in use".
+pg_primary_port=$((25432 + offset))
+pg_replica_port=$((25433 + offset))
+redis_port=$((26379 + offset))
+goaws_port=$((24100 + offset))
 
 die() { echo "services: $*" >&2; exit 1; }
 
