@@ -154,6 +154,17 @@ ENV
   echo "services: $set_name set started (PostgreSQL $pg_primary_port + replica $pg_replica_port, redis $redis_port, goaws $goaws_port); env in $state/env"
 }
 
+# running PID: the process is there and not a zombie. The servers are children of
+# init once this script has exited, and init may take seconds to collect one that
+# has ended.
+running() {
+  kill -0 "$1" 2>/dev/null || return 1
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0 # no /proc: kill -0 is all there is
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
 stop_pid() { # name pid [signal]
   [ -n "$2" ] || return 0
   # A fault test that died may have left it frozen: thaw it and its children first.
@@ -161,7 +172,7 @@ stop_pid() { # name pid [signal]
   for child in $(cat /proc/"$2"/task/*/children 2>/dev/null); do kill -CONT "$child" 2>/dev/null || true; done
   kill -CONT "$2" 2>/dev/null || true
   kill -"${3:-TERM}" "$2" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$2" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 50); do running "$2" || return 0; sleep 0.1; done
   kill -9 "$2" 2>/dev/null || true
 }
 
