@@ -48,6 +48,7 @@ type Cache struct {
 
 	down         atomic.Bool
 	hits, misses atomic.Int64
+	calls        atomic.Int64 // the calls the breaker let through to Redis
 	breaker      breaker
 }
 
@@ -60,6 +61,7 @@ func (c *Cache) call(ctx context.Context, f func(context.Context) error) error {
 	if !c.breaker.allow(time.Now()) {
 		return errSkipped
 	}
+	c.calls.Add(1)
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultCacheTimeout
