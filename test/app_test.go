@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/example/scalable-web/infra/config"
@@ -18,9 +18,9 @@ import (
 
 // appRuns are the runs of the real entry point the tests check, by name: each
 // changes the project's context. They start in the background when the test binary
-// does (TestMain calls startAppRuns), one after the other and niced (see
-// background_test.go), so the app's own Node process works on the second core
-// while the tests synthesize in theirs.
+// does (TestMain calls startAppRuns), all at once and niced (see
+// background_test.go): the runs that stop on a bad context end in a second, and
+// the full synth works on the second core while the tests synthesize in theirs.
 var appRuns = map[string]func(ctx map[string]any){
 	"dev by default":         func(map[string]any) {},
 	"stage nope":             badContext("stage", "nope"),
@@ -67,15 +67,22 @@ func startAppRuns() {
 		}
 		return
 	}
-	for _, name := range slices.Sorted(maps.Keys(appRuns)) {
-		ctx, err := loadCDKContext()
-		if err != nil {
-			appResults[name] = appResult{err: err}
-			continue
-		}
-		appRuns[name](ctx)
-		appResults[name] = runApp(binary, ctx)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for name, change := range appRuns {
+		wg.Go(func() {
+			ctx, err := loadCDKContext()
+			r := appResult{err: err}
+			if err == nil {
+				change(ctx)
+				r = runApp(binary, ctx)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			appResults[name] = r
+		})
 	}
+	wg.Wait()
 }
 
 func runApp(binary string, context map[string]any) appResult {
