@@ -20,9 +20,64 @@ trap '[ -z "$infra" ] || kill "$infra" 2>/dev/null; stop; rm -f "$infralog"' EXI
 # test/synth_test.go). Their Node processes run single-threaded
 # (scripts/jsii-node.sh), and their Go side collects garbage less often (GOGC=400:
 # each collection holds up the next call to the Node process).
+#
+# Every package's test binary is built into bin/test/ with go test -c, which leaves
+# a binary alone when nothing it is built from changed: go test would link each
+# one again on every run, about 15 s of CPU for this module. run_tests runs them
+# as go test would, each in its package's folder, and prints go test's lines.
+
+# run_tests PACKAGE... [-- FLAG...] builds the packages' test binaries and runs
+# them, two at a time, in the order given, printing "ok" or the output and "FAIL"
+# for each as it ends; it fails if one does. The flags go to every binary
+# (-test.run=...). A subshell, so that its wait -n waits for its own jobs only.
+run_tests() (
+  local pkgs=() flags=() in_flags=
+  for arg in "$@"; do
+    if [ "$arg" = -- ]; then in_flags=1; elif [ -n "$in_flags" ]; then flags+=("$arg"); else pkgs+=("$arg"); fi
+  done
+  # go test -c -o DIR/ names each binary after the last element of its import
+  # path: packages that share one (internal/smoke, cmd/smoke) go to separate
+  # folders, DIR/1, DIR/2...
+  local listing
+  listing=$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' "${pkgs[@]}" |
+    awk 'NF { n = $1; sub(/.*\//, "", n); print ++seen[n], n, $1, $2 }')
+  [ -n "$listing" ] || exit 0
+  local group
+  for group in $(echo "$listing" | cut -d' ' -f1 | sort -u); do
+    # shellcheck disable=SC2046
+    go test -c -vet=off -o "bin/test/$group/" $(echo "$listing" | awk -v g="$group" '$1 == g { print $3 }') || exit 1
+  done
+  local root=$PWD status=0 running=0 n name pkg dir
+  while read -r group name pkg dir; do
+    if [ "$running" -ge 2 ]; then wait -n || status=1; running=$((running - 1)); fi
+    run_binary "$pkg" "$dir" "$root/bin/test/$group/$name.test" "${flags[@]}" &
+    running=$((running + 1))
+  done <<< "$listing"
+  for ((n = 0; n < running; n++)); do wait -n || status=1; done
+  exit "$status"
+)
+
+# run_binary IMPORT_PATH FOLDER BINARY FLAG... runs one package's tests.
+run_binary() {
+  local out start status=0
+  out=$(mktemp)
+  start=$(date +%s%N)
+  (cd "$2" && "$3" -test.paniconexit0 -test.timeout=20m "${@:4}") > "$out" 2>&1 || status=$?
+  local took
+  took=$(awk -v ns=$(( $(date +%s%N) - start )) 'BEGIN { printf "%.3fs", ns / 1e9 }')
+  if [ "$status" -eq 0 ]; then
+    printf 'ok  \t%s\t%s\n' "$1" "$took"
+  else
+    cat "$out"
+    printf 'FAIL\t%s\t%s\n' "$1" "$took"
+  fi
+  rm -f "$out"
+  return "$status"
+}
+
 if [ "${FAULTS:-}" != only ]; then
   [ -x bin/app ] || echo "First test run in this clone: if Go's build cache does not hold the AWS CDK's Go module yet, compiling it for the infrastructure tests takes about 7 minutes on 2 cores, once."
-  CDK_VALIDATION=false JSII_NODE=$PWD/scripts/jsii-node.sh GOGC=400 go test -count=1 -vet=off -timeout 20m "$@" ./test > "$infralog" 2>&1 &
+  CDK_VALIDATION=false JSII_NODE=$PWD/scripts/jsii-node.sh GOGC=400 run_tests ./test -- "$@" > "$infralog" 2>&1 &
   infra=$!
 fi
 bash scripts/services.sh start
@@ -48,11 +103,12 @@ fuzzcache=$(mktemp -d)
 CGO_ENABLED=0 FUZZTIME=${FUZZTIME:-10000x} FUZZCACHE=$fuzzcache nice -n 19 bash scripts/fuzz.sh > "$fuzzlog" 2>&1 &
 fuzz=$!
 # The other packages in reverse order: service/ and lambdas/ first, whose tests
-# spend the longest waiting on the local services (go test runs two packages at a
-# time, in the order given, on 2 cores). Built without cgo, as every binary that
-# deploys is (infra/gobuild), which also links them faster.
+# spend the longest waiting on the local services (two packages run at a time, in
+# the order given). Built without cgo, as every binary that deploys is
+# (infra/gobuild), which also links them faster.
 status=0
-CGO_ENABLED=0 go test -count=1 -vet=off -timeout 20m "$@" $(go list ./... | grep -v '/test$' | sort -r) || status=$?
+# shellcheck disable=SC2046
+CGO_ENABLED=0 run_tests $(go list ./... | grep -v '/test$' | sort -r) -- "$@" || status=$?
 wait "$infra" || status=$?
 infra=
 cat "$infralog"
