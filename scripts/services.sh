@@ -5,8 +5,9 @@
 # drives. Installs what is missing from Debian's packages and the Go module proxy;
 # where it cannot (not root, no apt-get), it stops and prints the command to run.
 #
-#   bash scripts/services.sh start   # writes .services/env for the tests to source
-#   bash scripts/services.sh stop    # stops each server by its process id
+#   bash scripts/services.sh start     # writes .services/env for the tests to source
+#   bash scripts/services.sh stop      # stops each server by its process id
+#   bash scripts/services.sh prepare   # only installs and builds what start needs
 #
 # A second, separate set is what the fault tests freeze (SIGSTOP) and thaw, so the
 # other tests, running at the same time, never see their faults:
@@ -14,7 +15,8 @@
 #   SERVICES_SET=faults bash scripts/services.sh start   # .services-faults/env, SHOP_FAULT_*
 #
 # SERVICES_PORT_OFFSET (default 0) moves every port of both sets, so that two
-# clones can run their tests on one machine at the same time.
+# clones can run their tests on one machine at the same time. The two sets can
+# start at the same time once prepare has run (make test does so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,9 +67,25 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# prepare installs the packages and builds goaws, once for both sets.
+prepare() {
+  need_packages
+  if [ ! -x "$bin_dir/goaws" ]; then
+    echo "services: building goaws $goaws_version"
+    # Built from a throwaway module that requires the exact version: `go install
+    # pkg@version` would also ask the proxy for the module's version list.
+    local build
+    build=$(mktemp -d)
+    mkdir -p "$bin_dir"
+    printf 'module goawsbuild\n\ngo 1.22\n\nrequire github.com/Admiral-Piett/goaws %s\n' "$goaws_version" > "$build/go.mod"
+    (cd "$build" && GOFLAGS=-mod=mod go build -o "$OLDPWD/$bin_dir/goaws" github.com/Admiral-Piett/goaws/app/cmd)
+    rm -rf "$build"
+  fi
+}
+
 start() {
   [ -f "$state/env" ] && die "already started ($state/env exists); run: bash scripts/services.sh stop"
-  need_packages
+  prepare
   mkdir -p "$state"
   local bin
   bin=$(dirname "$(ls -d /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
@@ -111,16 +129,6 @@ CONF
   redis-server --bind 127.0.0.1 --port $redis_port --save '' --appendonly no \
     --daemonize yes --pidfile "$PWD/$state/redis.pid" --logfile "$PWD/$state/redis.log"
 
-  if [ ! -x "$bin_dir/goaws" ]; then
-    echo "services: building goaws $goaws_version"
-    # Built from a throwaway module that requires the exact version: `go install
-    # pkg@version` would also ask the proxy for the module's version list.
-    local build
-    build=$(mktemp -d)
-    printf 'module goawsbuild\n\ngo 1.22\n\nrequire github.com/Admiral-Piett/goaws %s\n' "$goaws_version" > "$build/go.mod"
-    (cd "$build" && GOFLAGS=-mod=mod go build -o "$OLDPWD/$bin_dir/goaws" github.com/Admiral-Piett/goaws/app/cmd)
-    rm -rf "$build"
-  fi
   cat > "$state/goaws.yaml" <<CONF
 Local:
   Host: 127.0.0.1
@@ -199,6 +207,7 @@ stop() {
 
 case "${1:-}" in
   start) start ;;
+  prepare) prepare ;;
   stop) stop ;;
-  *) die "usage: $0 start|stop" ;;
+  *) die "usage: $0 start|stop|prepare" ;;
 esac

@@ -80,8 +80,12 @@ if [ "${FAULTS:-}" != only ]; then
   CDK_VALIDATION=false JSII_NODE=$PWD/scripts/jsii-node.sh GOGC=400 run_tests ./test -- "$@" > "$infralog" 2>&1 &
   infra=$!
 fi
-bash scripts/services.sh start
+# Both sets at once, once what they need is installed and built.
+bash scripts/services.sh prepare
+bash scripts/services.sh start &
+test_set=$!
 SERVICES_SET=faults bash scripts/services.sh start
+wait "$test_set"
 # shellcheck disable=SC1091
 . .services/env
 # shellcheck disable=SC1091
