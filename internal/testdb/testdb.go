@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,8 +51,8 @@ const (
 	FaultSet = "SHOP_FAULT"
 )
 
-// New creates a database on the tests' services, applies the migrations and drops
-// it when the test ends.
+// New creates a database on the tests' services, at the newest schema, and drops it
+// when the test ends.
 func New(t testing.TB) *DB { return NewIn(t, TestSet) }
 
 // NewIn is New on a set of services: TestSet or FaultSet.
@@ -66,10 +67,14 @@ func NewIn(t testing.TB, set string) *DB {
 		t.Fatalf("connect to the local primary: %v", err)
 	}
 	defer admin.Close(ctx)
+	template, err := migratedTemplate(ctx, admin, primaryURL)
+	if err != nil {
+		t.Fatalf("the migrated template database: %v", err)
+	}
 	suffix := make([]byte, 6)
 	_, _ = rand.Read(suffix)
 	name := "test_" + hex.EncodeToString(suffix)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+template); err != nil {
 		t.Fatalf("create database: %v", err)
 	}
 	db := &DB{Name: name, PrimaryURL: withDatabase(t, primaryURL, name), ReplicaURL: withDatabase(t, replicaURL, name)}
@@ -89,11 +94,6 @@ func NewIn(t testing.TB, set string) *DB {
 	})
 
 	if db.Primary, err = pgxpool.New(ctx, db.PrimaryURL); err != nil {
-		t.Fatal(err)
-	}
-	sqlDB := stdlib.OpenDBFromPool(db.Primary)
-	defer sqlDB.Close()
-	if _, err := schema.Migrate(ctx, sqlDB); err != nil {
 		t.Fatal(err)
 	}
 	if db.Replica, err = pgxpool.New(ctx, db.ReplicaURL); err != nil {
@@ -138,6 +138,72 @@ func (db *DB) WaitForReplica(t testing.TB) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// templates are the migrated template databases this process knows exist, by
+// primary.
+var templates sync.Map
+
+// migratedTemplate returns the database each test's is copied from: every
+// migration applied once, on each set of services and for each version of the
+// migrations (its name holds their fingerprint), instead of once per test, which
+// took about a third of the primary's work for a test database. The
+// first test to ask creates it, under an advisory lock that test packages running
+// at the same time share; the migrations still run on an empty database there, and
+// a migration that fails fails every test. It takes no connections: a template
+// with a session open cannot be copied.
+func migratedTemplate(ctx context.Context, admin *pgx.Conn, primaryURL string) (string, error) {
+	name := "template_" + schema.Fingerprint()
+	if _, ok := templates.Load(primaryURL); ok {
+		return name, nil
+	}
+	const lock = 7_451_209 // any number no other advisory lock here uses
+	if _, err := admin.Exec(ctx, "SELECT pg_advisory_lock($1)", lock); err != nil {
+		return "", err
+	}
+	defer func() { _, _ = admin.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lock) }()
+	var exists bool
+	err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists)
+	if err == nil && !exists {
+		err = createTemplate(ctx, admin, primaryURL, name)
+	}
+	if err != nil {
+		return "", err
+	}
+	templates.Store(primaryURL, name)
+	return name, nil
+}
+
+// createTemplate migrates a new database and makes it the template called name.
+func createTemplate(ctx context.Context, admin *pgx.Conn, primaryURL, name string) error {
+	build := name + "_build" // what an interrupted run may have left
+	for _, sql := range []string{"DROP DATABASE IF EXISTS " + build + " WITH (FORCE)", "CREATE DATABASE " + build} {
+		if _, err := admin.Exec(ctx, sql); err != nil {
+			return err
+		}
+	}
+	u, err := url.Parse(primaryURL)
+	if err != nil {
+		return err
+	}
+	u.Path = "/" + build
+	pool, err := pgxpool.New(ctx, u.String())
+	if err != nil {
+		return err
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	_, err = schema.Migrate(ctx, sqlDB)
+	sqlDB.Close()
+	pool.Close()
+	if err != nil {
+		return err
+	}
+	for _, sql := range []string{"ALTER DATABASE " + build + " RENAME TO " + name, "ALTER DATABASE " + name + " WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"} {
+		if _, err := admin.Exec(ctx, sql); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func withDatabase(t testing.TB, raw, name string) string {
