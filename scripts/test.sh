@@ -13,7 +13,7 @@ infralog=$(mktemp)
 trap '[ -z "$infra" ] || kill "$infra" 2>/dev/null; stop; rm -f "$infralog"' EXIT
 
 # The infrastructure tests (./test) take the longest, mostly in one Node process,
-# and need no local service: they start first, in their own go test, while the
+# and need no local service: they start first, in a process of their own, while the
 # services start, and the other packages run beside them. Their output follows
 # the others'. Their synths skip aws-cdk-lib's CloudFormation validation: they run
 # AWS's validator over every final template instead (see TestMain in
@@ -26,33 +26,33 @@ trap '[ -z "$infra" ] || kill "$infra" 2>/dev/null; stop; rm -f "$infralog"' EXI
 # one again on every run, about 15 s of CPU for this module. run_tests runs them
 # as go test would, each in its package's folder, and prints go test's lines.
 
-# run_tests PACKAGE... [-- FLAG...] builds the packages' test binaries and runs
-# them, two at a time, in the order given, printing "ok" or the output and "FAIL"
-# for each as it ends; it fails if one does. The flags go to every binary
-# (-test.run=...). A subshell, so that its wait -n waits for its own jobs only.
-run_tests() (
-  local pkgs=() flags=() in_flags=
-  for arg in "$@"; do
-    if [ "$arg" = -- ]; then in_flags=1; elif [ -n "$in_flags" ]; then flags+=("$arg"); else pkgs+=("$arg"); fi
-  done
+# build_tests PACKAGE... builds the test binaries of the packages that have tests
+# and prints a line for each: GROUP NAME IMPORT_PATH FOLDER, in the order given.
+build_tests() {
   # go test -c -o DIR/ names each binary after the last element of its import
   # path: packages that share one (internal/smoke, cmd/smoke) go to separate
   # folders, DIR/1, DIR/2...
-  local listing
-  listing=$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' "${pkgs[@]}" |
+  local listing group
+  listing=$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}} {{.Dir}}{{end}}' "$@" |
     awk 'NF { n = $1; sub(/.*\//, "", n); print ++seen[n], n, $1, $2 }')
-  [ -n "$listing" ] || exit 0
-  local group
   for group in $(echo "$listing" | cut -d' ' -f1 | sort -u); do
     # shellcheck disable=SC2046
-    go test -c -vet=off -o "bin/test/$group/" $(echo "$listing" | awk -v g="$group" '$1 == g { print $3 }') || exit 1
+    go test -c -vet=off -o "bin/test/$group/" $(echo "$listing" | awk -v g="$group" '$1 == g { print $3 }') || return 1
   done
-  local root=$PWD status=0 running=0 n name pkg dir
+  [ -z "$listing" ] || echo "$listing"
+}
+
+# run_tests [FLAG...] runs the binaries build_tests listed on stdin, two at a time,
+# in that order, printing "ok" or the output and "FAIL" for each as it ends; it
+# fails if one does. The flags go to every binary (-test.run=...). A subshell, so
+# that its wait -n waits for its own jobs only.
+run_tests() (
+  root=$PWD status=0 running=0
   while read -r group name pkg dir; do
     if [ "$running" -ge 2 ]; then wait -n || status=1; running=$((running - 1)); fi
-    run_binary "$pkg" "$dir" "$root/bin/test/$group/$name.test" "${flags[@]}" &
+    run_binary "$pkg" "$dir" "$root/bin/test/$group/$name.test" "$@" &
     running=$((running + 1))
-  done <<< "$listing"
+  done
   for ((n = 0; n < running; n++)); do wait -n || status=1; done
   exit "$status"
 )
@@ -77,8 +77,28 @@ run_binary() {
 
 if [ "${FAULTS:-}" != only ]; then
   [ -x bin/app ] || echo "First test run in this clone: if Go's build cache does not hold the AWS CDK's Go module yet, compiling it for the infrastructure tests takes about 7 minutes on 2 cores, once."
-  CDK_VALIDATION=false JSII_NODE=$PWD/scripts/jsii-node.sh GOGC=400 run_tests ./test -- "$@" > "$infralog" 2>&1 &
+  { build_tests ./test | CDK_VALIDATION=false JSII_NODE=$PWD/scripts/jsii-node.sh GOGC=400 run_tests "$@"; } > "$infralog" 2>&1 &
   infra=$!
+  # The other packages' binaries build while the services start. Built without
+  # cgo, as every binary that deploys is (infra/gobuild), which also links them
+  # faster. In reverse order: service/ and lambdas/ run first, whose tests spend
+  # the longest waiting on the local services.
+  otherbins=$(mktemp)
+  # shellcheck disable=SC2046
+  CGO_ENABLED=0 build_tests $(go list ./... | grep -v '/test$' | sort -r) > "$otherbins" &
+  building=$!
+  # A short run of every fuzz test, beside the tests and niced as the
+  # infrastructure tests' background work is (at 19 it got so little CPU that it
+  # ran on alone for seconds after the tests): a fixed number of new inputs each
+  # (make fuzz runs them for a time instead), from the committed seeds and a fresh
+  # cache of interesting inputs, so the pass does the same work however busy the
+  # machine is and however many runs came before (the build cache's corpus, which
+  # make fuzz grows, is replayed in full before each run: on a well-used clone that
+  # took longer than the new inputs). It needs no service, so it starts now.
+  fuzzlog=$(mktemp)
+  fuzzcache=$(mktemp -d)
+  CGO_ENABLED=0 FUZZTIME=${FUZZTIME:-10000x} FUZZCACHE=$fuzzcache nice -n 10 bash scripts/fuzz.sh > "$fuzzlog" 2>&1 &
+  fuzz=$!
 fi
 # Both sets at once, once what they need is installed and built.
 bash scripts/services.sh prepare
@@ -95,28 +115,14 @@ if [ "${FAULTS:-}" = only ]; then
   CGO_ENABLED=0 go test -count=1 -timeout 10m -run '^TestFault' -v ./internal/... ./lambdas/... ./service/... | grep -E '^(=== RUN|--- |\s+\w+_test\.go:[0-9]+: |ok|FAIL|PASS)'
   exit "${PIPESTATUS[0]}"
 fi
-# A short run of every fuzz test, beside the tests and niced the most, so it takes
-# only the CPU they leave idle: a fixed number of new inputs each (make fuzz runs
-# them for a time instead), from the committed seeds and a fresh cache of
-# interesting inputs, so the pass does the same work however busy the machine is
-# and however many runs came before (the build cache's corpus, which make fuzz
-# grows, is replayed in full before each run: on a well-used clone that took longer
-# than the new inputs). go test skips its vet pass: make lint runs go vet in full.
-fuzzlog=$(mktemp)
-fuzzcache=$(mktemp -d)
-CGO_ENABLED=0 FUZZTIME=${FUZZTIME:-10000x} FUZZCACHE=$fuzzcache nice -n 19 bash scripts/fuzz.sh > "$fuzzlog" 2>&1 &
-fuzz=$!
-# The other packages in reverse order: service/ and lambdas/ first, whose tests
-# spend the longest waiting on the local services (two packages run at a time, in
-# the order given). Built without cgo, as every binary that deploys is
-# (infra/gobuild), which also links them faster.
+# The other packages, two at a time.
 status=0
-# shellcheck disable=SC2046
-CGO_ENABLED=0 run_tests $(go list ./... | grep -v '/test$' | sort -r) -- "$@" || status=$?
+wait "$building" || status=$?
+CGO_ENABLED=0 run_tests "$@" < "$otherbins" || status=$?
 wait "$infra" || status=$?
 infra=
 cat "$infralog"
 wait "$fuzz" || status=$?
 cat "$fuzzlog"
-rm -rf "$fuzzlog" "$fuzzcache"
+rm -rf "$fuzzlog" "$fuzzcache" "$otherbins"
 exit "$status"
