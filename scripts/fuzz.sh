@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every Go fuzz test of the module (each `func FuzzX(f *testing.F)`) for
-# FUZZTIME each: 10000x (new inputs) in make test, a duration with make fuzz. A
+# FUZZTIME each: 5000x (new inputs) in make test, a duration with make fuzz. A
 # crash is written to the package's testdata/fuzz/FuzzX/ folder: commit it, and it
 # is a seed from then on. FUZZCACHE, if set, is the folder of the inputs the fuzzer
 # found interesting (default: Go's build cache, where they pile up from run to run).

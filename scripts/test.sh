@@ -97,7 +97,7 @@ if [ "${FAULTS:-}" != only ]; then
   # took longer than the new inputs). It needs no service, so it starts now.
   fuzzlog=$(mktemp)
   fuzzcache=$(mktemp -d)
-  CGO_ENABLED=0 FUZZTIME=${FUZZTIME:-10000x} FUZZCACHE=$fuzzcache nice -n 10 bash scripts/fuzz.sh > "$fuzzlog" 2>&1 &
+  CGO_ENABLED=0 FUZZTIME=${FUZZTIME:-5000x} FUZZCACHE=$fuzzcache nice -n 10 bash scripts/fuzz.sh > "$fuzzlog" 2>&1 &
   fuzz=$!
 fi
 # Both sets at once, once what they need is installed and built.
