@@ -5,6 +5,9 @@
 # runs warm the Go build cache and the assets' binaries. Each figure is the median
 # of RUNS runs (default 3), the synths taken in turns, so a busy moment of the
 # machine moves one run, not the figure.
+# Before each timed run, sync writes out what the one before left in the page cache
+# (a synth stages tens of megabytes of binaries), so no run pays for another's disk
+# writes.
 # Usage: [RUNS=3] bash bench/synth.sh dev staging prod
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,10 +24,12 @@ empty
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m); go $(go env GOVERSION), node $(node --version); median of $runs runs"
 declare -A took
 for ((i = 0; i < runs; i++)); do
+  sync
   start=$(date +%s%N)
   empty
   took[empty]+="$(seconds "$start") "
   for s in "$@"; do
+    sync
     start=$(date +%s%N)
     stage "$s"
     took[$s]+="$(seconds "$start") "
@@ -42,6 +47,7 @@ rm -rf cdk.out/bench cdk.out/empty
 tests=""
 failed=0
 for ((i = 0; i < runs; i++)); do
+  sync
   start=$(date +%s%N)
   make --no-print-directory test >/dev/null 2>&1 || failed=$((failed + 1))
   tests+="$(seconds "$start") "
