@@ -24,7 +24,8 @@ trap '[ -z "$infra" ] || kill "$infra" 2>/dev/null; stop; rm -f "$infralog"' EXI
 # Every package's test binary is built into bin/test/ with go test -c, which leaves
 # a binary alone when nothing it is built from changed: go test would link each
 # one again on every run, about 15 s of CPU for this module. run_tests runs them
-# as go test would, each in its package's folder, and prints go test's lines.
+# as go test would, each in its package's folder, and prints go test's lines. The
+# build skips go test's vet pass: make lint runs go vet in full.
 
 # build_tests PACKAGE... builds the test binaries of the packages that have tests
 # and prints a line for each: GROUP NAME IMPORT_PATH FOLDER, in the order given.

@@ -140,9 +140,8 @@ func (db *DB) WaitForReplica(t testing.TB) {
 	}
 }
 
-// templates are the migrated template databases this process knows exist, by
-// primary.
-var templates sync.Map
+// migrated holds the primaries on which this process knows the template exists.
+var migrated sync.Map
 
 // migratedTemplate returns the database each test's is copied from: every
 // migration applied once, on each set of services and for each version of the
@@ -154,7 +153,7 @@ var templates sync.Map
 // with a session open cannot be copied.
 func migratedTemplate(ctx context.Context, admin *pgx.Conn, primaryURL string) (string, error) {
 	name := "template_" + schema.Fingerprint()
-	if _, ok := templates.Load(primaryURL); ok {
+	if _, ok := migrated.Load(primaryURL); ok {
 		return name, nil
 	}
 	const lock = 7_451_209 // any number no other advisory lock here uses
@@ -170,7 +169,7 @@ func migratedTemplate(ctx context.Context, admin *pgx.Conn, primaryURL string) (
 	if err != nil {
 		return "", err
 	}
-	templates.Store(primaryURL, name)
+	migrated.Store(primaryURL, true)
 	return name, nil
 }
 
@@ -182,12 +181,11 @@ func createTemplate(ctx context.Context, admin *pgx.Conn, primaryURL, name strin
 			return err
 		}
 	}
-	u, err := url.Parse(primaryURL)
+	buildURL, err := databaseURL(primaryURL, build)
 	if err != nil {
 		return err
 	}
-	u.Path = "/" + build
-	pool, err := pgxpool.New(ctx, u.String())
+	pool, err := pgxpool.New(ctx, buildURL)
 	if err != nil {
 		return err
 	}
@@ -207,12 +205,21 @@ func createTemplate(ctx context.Context, admin *pgx.Conn, primaryURL, name strin
 }
 
 func withDatabase(t testing.TB, raw, name string) string {
-	u, err := url.Parse(raw)
+	u, err := databaseURL(raw, name)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return u
+}
+
+// databaseURL is the connection URL raw with its database replaced by name.
+func databaseURL(raw, name string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), nil
 }
 
 // Exec runs statements on the primary, failing the test on error.
